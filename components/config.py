@@ -1,0 +1,477 @@
+"""Stack configuration: read once, validated with pydantic, passed down as typed settings.
+
+Components never read `pulumi.Config`; `__main__.py` calls `load_settings()` before any
+resource exists, so a bad value stops the program with one message and nothing is created.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, Literal, Optional
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+PROJECT = "printflow"
+
+AWS_REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
+    "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-south-1", "sa-east-1",
+)
+Region = Literal[AWS_REGIONS]  # type: ignore[valid-type]
+
+
+class ConfigError(Exception):
+    """Invalid stack configuration; its message is the one paragraph a user sees."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- network
+class NetworkSettings(Strict):
+    cidr: str = Field("10.40.0.0/16", description="VPC CIDR of the private data network.")
+    az_count: int = Field(3, ge=2, le=3, description="Availability zones with a private subnet.")
+    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731] = 365
+    existing_vpc_id: Optional[str] = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    existing_subnet_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        if not re.fullmatch(r"10\.\d{1,3}\.0\.0/16", value):
+            raise ValueError("must be a private /16 of the form 10.N.0.0/16")
+        return value
+
+    @model_validator(mode="after")
+    def _existing_pair(self) -> "NetworkSettings":
+        if bool(self.existing_vpc_id) != bool(self.existing_subnet_ids):
+            raise ValueError("existing_vpc_id and existing_subnet_ids must be given together")
+        if self.existing_subnet_ids and len(self.existing_subnet_ids) < 2:
+            raise ValueError("existing_subnet_ids needs at least 2 subnets in different AZs")
+        for subnet in self.existing_subnet_ids:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                raise ValueError(f"existing_subnet_ids: '{subnet}' is not a subnet id (subnet-...)")
+        return self
+
+    @property
+    def uses_existing_vpc(self) -> bool:
+        return self.existing_vpc_id is not None
+
+
+# --------------------------------------------------------------------------- database
+class DatabaseSettings(Strict):
+    engine_version: Literal["16"] = "16"
+    instance_class: str = Field("db.m6g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    allocated_storage_gb: int = Field(100, ge=20, le=16384)
+    max_allocated_storage_gb: int = Field(1000, ge=20, le=65536)
+    backup_retention_days: int = Field(35, ge=1, le=35)
+    backup_window: str = Field("03:00-04:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    maintenance_window: str = Field("sun:05:00-sun:06:00")
+    multi_az: bool = True
+    deletion_protection: bool = True
+    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
+    replicate_backups_to_dr: bool = True
+
+    @model_validator(mode="after")
+    def _storage_bound(self) -> "DatabaseSettings":
+        if self.max_allocated_storage_gb <= self.allocated_storage_gb:
+            raise ValueError("max_allocated_storage_gb must be above allocated_storage_gb "
+                             "(it is the storage-autoscaling upper bound)")
+        return self
+
+
+# --------------------------------------------------------------------------- storage
+class BackupLifecycle(Strict):
+    daily_days: int = Field(7, ge=1, le=90)
+    weekly_days: int = Field(28, ge=7, le=365)
+    monthly_days: int = Field(365, ge=30, le=3650)
+
+
+class StorageSettings(Strict):
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    object_lock_days: int = Field(35, ge=1, le=3650)
+    backup_object_lock_days: int = Field(7, ge=1, le=3650)
+    noncurrent_version_days: int = Field(90, ge=1, le=3650)
+    abort_multipart_days: int = Field(7, ge=1, le=30)
+    backup_lifecycle: BackupLifecycle = Field(default_factory=BackupLifecycle)
+    force_destroy: bool = False
+
+    @model_validator(mode="after")
+    def _backup_lock_fits_lifecycle(self) -> "StorageSettings":
+        if self.backup_object_lock_days > self.backup_lifecycle.daily_days:
+            raise ValueError("backup_object_lock_days must not exceed backup_lifecycle.daily_days "
+                             "(a locked daily dump cannot expire on schedule)")
+        return self
+
+
+# --------------------------------------------------------------------------- queue store / cache
+class QueueStoreSettings(Strict):
+    engine: Literal["redis", "valkey"] = "valkey"
+    engine_version: Literal["7.1", "7.2", "7.3"] = "7.2"
+    node_type: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    replicas_per_shard: int = Field(1, ge=1, le=5)
+    snapshot_retention_days: int = Field(7, ge=7, le=35)
+    snapshot_window: str = Field("04:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    username: str = Field("printflow-app", pattern=r"^[a-z][a-z0-9-]{2,39}$")
+
+
+class CacheSettings(Strict):
+    enabled: bool = False
+    node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    replicas: int = Field(1, ge=1, le=5)
+
+
+# --------------------------------------------------------------------------- secrets
+class SecretsSettings(Strict):
+    rotation_generation: int = Field(1, ge=1, description="Bump to rotate APP_KEY and the internal secret.")
+    recovery_window_days: int = Field(30, ge=7, le=30)
+
+
+# --------------------------------------------------------------------------- app settings
+_SECRETISH = re.compile(r"(key|secret|password|passwd|token|credential)", re.IGNORECASE)
+_SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+DEFAULT_APPS = {
+    "laravel": {
+        "APP_ENV": "production", "APP_DEBUG": "false", "LOG_LEVEL": "warning",
+        "LOG_CHANNEL": "stderr", "QUEUE_CONNECTION": "redis", "CACHE_STORE": "redis",
+        "SESSION_DRIVER": "redis", "FILESYSTEM_DISK": "s3", "DB_CONNECTION": "pgsql",
+    },
+    "pdf-service": {
+        "NODE_ENV": "production", "APP_ENV": "production", "APP_DEBUG": "false",
+        "LOG_LEVEL": "info", "QUEUE_CONNECTION": "redis", "WORKER_CONCURRENCY": "2",
+        "STORAGE_DRIVER": "s3",
+    },
+}
+
+
+AppName = Literal["laravel", "pdf-service"]
+
+
+def _as_setting(value: Any) -> str:
+    """YAML gives booleans and numbers; the apps read strings (`false`, not `False`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    raise ValueError(f"app settings are scalars, got {type(value).__name__}")
+
+
+def _merge_app_settings(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    merged: dict[Any, Any] = {app: dict(settings) for app, settings in DEFAULT_APPS.items()}
+    for app, settings in value.items():
+        if not isinstance(settings, dict):
+            merged[app] = settings
+            continue
+        merged.setdefault(app, {}).update({k: _as_setting(v) for k, v in settings.items()})
+    return merged
+
+
+def _check_app_settings(apps: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    for app, settings in apps.items():
+        for name in settings:
+            if not _SETTING_NAME.fullmatch(name):
+                raise ValueError(f"apps.{app}.{name}: setting names are UPPER_SNAKE_CASE")
+            if _SECRETISH.search(name):
+                raise ValueError(
+                    f"apps.{app}.{name} looks like a secret; secrets are generated by the "
+                    "program into Secrets Manager, never set as plain app settings")
+    return apps
+
+
+# --------------------------------------------------------------------------- alarms
+class AlarmThresholds(Strict):
+    rds_cpu_percent: float = Field(80, gt=0, le=100)
+    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0)
+    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0)
+    rds_connections: int = Field(400, gt=0)
+    rds_replica_lag_seconds: int = Field(300, gt=0)
+    queue_memory_percent: float = Field(70, gt=0, lt=100)
+    queue_engine_cpu_percent: float = Field(80, gt=0, le=100)
+    queue_connections: int = Field(5000, gt=0)
+    replication_latency_seconds: int = Field(900, gt=0, le=86400)
+    print_queue_oldest_job_seconds: int = Field(300, gt=0)
+    failed_jobs: int = Field(0, ge=0)
+    nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400)
+    nightly_dump_periods: int = Field(2, ge=1, le=7)
+
+
+class AlarmSettings(Strict):
+    email_endpoints: list[str] = Field(default_factory=list)
+    https_endpoints: list[str] = Field(default_factory=list)
+    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds)
+
+    @field_validator("email_endpoints")
+    @classmethod
+    def _emails(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", item):
+                raise ValueError(f"'{item}' is not an email address")
+        return value
+
+    @field_validator("https_endpoints")
+    @classmethod
+    def _https(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.startswith("https://"):
+                raise ValueError(f"'{item}' must be an https:// URL (pager webhook)")
+        return value
+
+    @model_validator(mode="after")
+    def _someone_is_paged(self) -> "AlarmSettings":
+        if not self.email_endpoints and not self.https_endpoints:
+            raise ValueError("at least one email_endpoints or https_endpoints entry is required: "
+                             "an alarm nobody receives pages nobody")
+        return self
+
+
+# --------------------------------------------------------------------------- DR
+ARN_RE = r"^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$"
+
+
+class ReplicaKeyArns(Strict):
+    database: str = Field(pattern=ARN_RE)
+    storage: str = Field(pattern=ARN_RE)
+    secrets: str = Field(pattern=ARN_RE)
+
+
+class PrimaryDrOutputs(Strict):
+    """The prod stack's `dr` output block: what a DR stack restores from."""
+
+    region: Region
+    replicated_backups_arn: str = Field(pattern=ARN_RE)
+    source_db_arn: str = Field(pattern=ARN_RE)
+    replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
+    replica_key_arns: ReplicaKeyArns
+    laravel_secret_arn: str = Field(pattern=ARN_RE)
+    pdf_service_secret_arn: str = Field(pattern=ARN_RE)
+
+
+class DrSettings(Strict):
+    mode: Literal["drill", "failover"]
+    primary_stack: Optional[str] = Field(
+        None, description="Fully qualified prod stack name for a StackReference (org/printflow/prod).",
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    restore_time: Optional[datetime] = Field(
+        None, description="UTC point to restore to; None restores the latest restorable time.")
+    primary: Optional[PrimaryDrOutputs] = Field(
+        None, description="Explicit copy of the prod stack's `dr` outputs, used when the prod "
+                          "state backend is unreachable.")
+
+    @field_validator("restore_time")
+    @classmethod
+    def _utc(cls, value: Optional[datetime]) -> Optional[datetime]:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("restore_time needs a timezone, e.g. 2026-11-22T14:05:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _source(self) -> "DrSettings":
+        if self.primary_stack is None and self.primary is None:
+            raise ValueError("set primary_stack (a StackReference to prod) or primary (the prod "
+                             "stack's dr outputs copied into config)")
+        return self
+
+
+# --------------------------------------------------------------------------- the stack
+class StackSettings(Strict):
+    environment: Literal["prod", "staging"]
+    role: Literal["primary", "dr"] = "primary"
+    aws_region: Region = Field(alias="aws:region")
+    primary_region: Region
+    dr_region: Region
+    owner: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    protect_stateful: bool = True
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    queue_store: QueueStoreSettings = Field(default_factory=QueueStoreSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    apps: dict[AppName, dict[str, str]] = Field(
+        default_factory=lambda: _merge_app_settings({}),
+        description="Non-secret runtime settings per app, published as SSM String parameters.")
+    alarms: AlarmSettings
+    dr: Optional[DrSettings] = None
+
+    @field_validator("apps", mode="before")
+    @classmethod
+    def _merge_apps(cls, value: Any) -> Any:
+        return _merge_app_settings(value)
+
+    @field_validator("apps")
+    @classmethod
+    def _check_apps(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        return _check_app_settings(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "StackSettings":
+        if self.dr_region == self.primary_region:
+            raise ValueError(f"dr_region must differ from primary_region ({self.primary_region}): "
+                             "a second copy in the same region does not survive a region outage")
+        expected = self.primary_region if self.role == "primary" else self.dr_region
+        if self.aws_region != expected:
+            raise ValueError(f"aws:region must be {expected} for a {self.role} stack "
+                             f"(primary_region={self.primary_region}, dr_region={self.dr_region})")
+        if self.role == "dr" and self.dr is None:
+            raise ValueError("dr: a dr stack needs the dr block (mode, and primary_stack or primary)")
+        if self.role == "primary" and self.dr is not None:
+            raise ValueError("dr: only a stack with role dr takes the dr block")
+        if self.is_production:
+            self._production_guards()
+        return self
+
+    def _production_guards(self) -> None:
+        if not self.protect_stateful:
+            raise ValueError("protect_stateful must be true in a production stack")
+        if not self.database.deletion_protection:
+            raise ValueError("database.deletion_protection must be true in a production stack")
+        if not self.database.multi_az:
+            raise ValueError("database.multi_az must be true in a production stack")
+        if self.storage.force_destroy:
+            raise ValueError("storage.force_destroy must be false in a production stack")
+        if self.database.backup_retention_days < 7:
+            raise ValueError("database.backup_retention_days must be at least 7 in a production stack")
+        required = {"APP_ENV": "production", "APP_DEBUG": "false"}
+        for app, settings in self.apps.items():
+            for key, allowed in required.items():
+                if settings.get(key, allowed).lower() != allowed:
+                    raise ValueError(f"apps.{app}.{key} must be '{allowed}' in production "
+                                     f"(got '{settings[key]}')")
+            if settings.get("QUEUE_CONNECTION", "redis") != "redis":
+                raise ValueError(f"apps.{app}.QUEUE_CONNECTION must be 'redis' in production "
+                                 f"(got '{settings['QUEUE_CONNECTION']}'): a sync queue loses "
+                                 "paid jobs on any crash")
+
+    # ---- derived facts the components use
+    @property
+    def is_production(self) -> bool:
+        """Prod and a DR failover are production; a DR drill is disposable."""
+        return self.environment == "prod" and not self.is_drill
+
+    @property
+    def is_drill(self) -> bool:
+        return self.role == "dr" and self.dr is not None and self.dr.mode == "drill"
+
+    @property
+    def protect(self) -> bool:
+        return self.protect_stateful and not self.is_drill
+
+    @property
+    def home_region(self) -> str:
+        """Where this stack's own resources live."""
+        return self.aws_region
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{PROJECT}-{self.environment}" + ("-dr" if self.role == "dr" else "")
+
+    def tags(self, data_tier: str, **extra: str) -> dict[str, str]:
+        return {"app": PROJECT, "env": self.environment, "owner": self.owner,
+                "data-tier": data_tier, "stack-role": self.role, **extra}
+
+
+# --------------------------------------------------------------------------- loading
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _parse_value(raw: Any) -> Any:
+    """Pulumi passes structured config as JSON strings; scalars stay strings for pydantic."""
+    if isinstance(raw, str) and raw[:1] in "{[":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _allowed_for(loc: tuple, model: type[BaseModel]) -> Optional[list[str]]:
+    """The field names valid at the parent of `loc`, for 'unknown key' messages."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part)) or next(
+                (f for f in current.model_fields.values() if f.alias == part), None)
+            if field is None:
+                return None
+            annotation = field.annotation
+            args = getattr(annotation, "__args__", ()) or ()
+            candidates = [annotation, *args]
+            current = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return _field_names(current)
+    return None
+
+
+def _describe(error: dict) -> str:
+    loc = tuple(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if not loc:  # a cross-field rule: its message starts with the key it is about
+        return message if message.startswith("aws:") else f"{PROJECT}:{message}"
+    key = "aws:region" if loc[0] == "aws:region" else f"{PROJECT}:" + ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_for(error["loc"], StackSettings)
+        message = "is not a known setting" + (f" (allowed here: {', '.join(allowed)})" if allowed else "")
+    elif error["type"] == "missing":
+        message = "is required but not set"
+    elif error["type"] == "literal_error":
+        message = message.replace("Input should be", "must be one of")
+    else:
+        message = message.replace("Input should be", "must be")
+    return f"{key} {message}"
+
+
+def load_settings(config: dict[str, Any], stack: str) -> StackSettings:
+    """Validate a stack's whole configuration (`project:key` -> value) into StackSettings.
+
+    Raises ConfigError with one paragraph naming every offending key and what is allowed.
+    """
+    data: dict[str, Any] = {}
+    foreign = []
+    for full_key, raw in config.items():
+        namespace, _, key = str(full_key).partition(":")
+        if namespace == PROJECT and key:
+            data[key] = _parse_value(raw)
+        elif full_key == "aws:region":
+            data["aws:region"] = raw
+        elif namespace not in ("aws", "pulumi", "random") or not key:
+            foreign.append(str(full_key))
+    problems = [f"{key} is not a known setting (project keys are {PROJECT}:<name>)" for key in sorted(foreign)]
+    try:
+        settings = StackSettings.model_validate(data)
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors(include_url=False)]
+        settings = None
+    if problems:
+        raise ConfigError(
+            f"Invalid configuration for stack '{stack}': " + "; ".join(problems) +
+            f". Fix it in Pulumi.{stack}.yaml (or with `pulumi config set`) and run again; "
+            "nothing was created or changed.")
+    assert settings is not None
+    return settings
+
+
+def read_pulumi_config() -> dict[str, Any]:
+    """Every config key of the running stack, as the Pulumi language host provides them."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return merged

@@ -1,0 +1,126 @@
+"""The durable queue store for Horizon and BullMQ, and the optional (separate) cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from .base import child_options
+from .config import CacheSettings, QueueStoreSettings
+from .network import REDIS_PORT
+
+# MemoryDB, not ElastiCache: ElastiCache has no AOF, and a queue must never evict a job.
+QUEUE_PARAMETERS = {"maxmemory-policy": "noeviction"}
+CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
+
+
+@dataclass(frozen=True)
+class QueueStoreArgs:
+    settings: QueueStoreSettings
+    region: str
+    subnet_group_name: pulumi.Input[str]
+    security_group_ids: list[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    secrets_kms_key_arn: pulumi.Input[str]
+    notification_topic_arn: pulumi.Input[str]
+    protect: bool
+    keep_final_snapshot: bool
+    recovery_window_days: int
+    secret_replica: Optional[tuple[str, pulumi.Input[str]]] = None
+    """(region, replica key ARN) to replicate the credentials secret to."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class QueueStore(pulumi.ComponentResource):
+    """MemoryDB: every write is in a Multi-AZ transaction log before it is acknowledged."""
+
+    def __init__(self, name: str, args: QueueStoreArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:queue:QueueStore", name, None, opts)
+        s = args.settings
+        r = args.region
+        family = f"memorydb_{s.engine}7"
+        self.parameter_group = aws.memorydb.ParameterGroup(
+            f"{name}-params", family=family, region=r,
+            description="Queue store: noeviction (a full store rejects writes instead of dropping jobs)",
+            parameters=[aws.memorydb.ParameterGroupParameterArgs(name=k, value=v)
+                        for k, v in QUEUE_PARAMETERS.items()],
+            tags=args.tags, opts=child_options(self))
+        self.password = random.RandomPassword(
+            f"{name}-user-password", length=40, special=False, opts=child_options(self))
+        user = aws.memorydb.User(
+            f"{name}-user", user_name=s.username, region=r,
+            access_string="on ~* &* +@all -@dangerous",
+            authentication_mode=aws.memorydb.UserAuthenticationModeArgs(
+                type="password", passwords=[self.password.result]),
+            tags=args.tags, opts=child_options(self))
+        acl = aws.memorydb.Acl(f"{name}-acl", user_names=[user.user_name], region=r,
+                               tags=args.tags, opts=child_options(self))
+        self.cluster = aws.memorydb.Cluster(
+            f"{name}-cluster", region=r,
+            description="Printflow queues (Laravel Horizon, pdf-service BullMQ)",
+            engine=s.engine, engine_version=s.engine_version, node_type=s.node_type,
+            num_shards=1, num_replicas_per_shard=s.replicas_per_shard,
+            parameter_group_name=self.parameter_group.name,
+            acl_name=acl.name, tls_enabled=True, kms_key_arn=args.kms_key_arn,
+            subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
+            snapshot_retention_limit=s.snapshot_retention_days, snapshot_window=s.snapshot_window,
+            final_snapshot_name=f"{name}-final" if args.keep_final_snapshot else None,
+            sns_topic_arn=args.notification_topic_arn, auto_minor_version_upgrade=True,
+            port=REDIS_PORT, tags=args.tags,
+            opts=child_options(self, protect=args.protect))
+        self.endpoint = self.cluster.cluster_endpoints.apply(lambda eps: eps[0].address if eps else "")
+        self.username = user.user_name
+        self.credentials = aws.secretsmanager.Secret(
+            f"{name}-credentials", region=r, kms_key_id=args.secrets_kms_key_arn,
+            description="Queue store ACL user (generated)",
+            recovery_window_in_days=args.recovery_window_days,
+            replicas=[aws.secretsmanager.SecretReplicaArgs(region=reg, kms_key_id=key)
+                      for reg, key in ([args.secret_replica] if args.secret_replica else [])],
+            tags=args.tags, opts=child_options(self, protect=args.protect))
+        aws.secretsmanager.SecretVersion(
+            f"{name}-credentials", secret_id=self.credentials.id, region=r,
+            secret_string=pulumi.Output.json_dumps({
+                "username": user.user_name, "password": self.password.result,
+                "host": self.endpoint, "port": REDIS_PORT, "tls": True}),
+            opts=child_options(self))
+        self.register_outputs({"endpoint": self.endpoint, "arn": self.cluster.arn})
+
+
+@dataclass(frozen=True)
+class CacheArgs:
+    settings: CacheSettings
+    region: str
+    subnet_group_name: pulumi.Input[str]
+    security_group_ids: list[pulumi.Input[str]]
+    kms_key_arn: pulumi.Input[str]
+    protect: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class Cache(pulumi.ComponentResource):
+    """A throwaway-by-design cache (allkeys-lru). Never point a queue at it."""
+
+    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:queue:Cache", name, None, opts)
+        params = aws.elasticache.ParameterGroup(
+            f"{name}-params", family="redis7", region=args.region,
+            description="Cache only: evicts least-recently-used keys",
+            parameters=[aws.elasticache.ParameterGroupParameterArgs(name=k, value=v)
+                        for k, v in CACHE_PARAMETERS.items()],
+            tags=args.tags, opts=child_options(self))
+        self.group = aws.elasticache.ReplicationGroup(
+            f"{name}-group", region=args.region,
+            description="Printflow cache (not for queues)",
+            engine="redis", engine_version="7.1", node_type=args.settings.node_type,
+            num_cache_clusters=args.settings.replicas + 1,
+            automatic_failover_enabled=True, multi_az_enabled=True,
+            at_rest_encryption_enabled=True, transit_encryption_enabled=True,
+            kms_key_id=args.kms_key_arn, parameter_group_name=params.name,
+            subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
+            port=REDIS_PORT, tags={**args.tags, "purpose": "cache"},
+            opts=child_options(self, protect=args.protect))
+        self.register_outputs({"endpoint": self.group.primary_endpoint_address})

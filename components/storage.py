@@ -1,0 +1,255 @@
+"""S3 for print files and backups: versioned, locked, encrypted, private, replicated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from .base import assume_role_policy, child_options, policy_document
+from .config import StorageSettings
+
+LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+ENABLED = "Enabled"
+
+
+@dataclass(frozen=True)
+class LifecycleRule:
+    id: str
+    prefix: str = ""
+    expire_days: Optional[int] = None
+    noncurrent_days: Optional[int] = None
+    abort_multipart_days: Optional[int] = None
+    expire_delete_markers: bool = False
+
+
+@dataclass(frozen=True)
+class HardenedBucketArgs:
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    lock_mode: LockMode
+    lock_days: int
+    lifecycle: tuple[LifecycleRule, ...]
+    protect: bool
+    force_destroy: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.lock_days < 1:
+            raise ValueError("lock_days must be at least 1")
+        if not self.lifecycle:
+            raise ValueError("a bucket needs lifecycle rules (at least aborting stale uploads)")
+
+
+class HardenedBucket(pulumi.ComponentResource):
+    """One bucket with every hardening as its own v7 resource (versioning, lock, SSE-KMS, ...)."""
+
+    def __init__(self, name: str, args: HardenedBucketArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:storage:HardenedBucket", name, None, opts)
+        r = args.region
+        self.region = r
+        self.bucket = aws.s3.Bucket(
+            name, region=r, object_lock_enabled=True, force_destroy=args.force_destroy,
+            tags=args.tags, opts=child_options(self, protect=args.protect))
+        self.versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=self.bucket.id, region=r,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status=ENABLED),
+            opts=child_options(self))
+        aws.s3.BucketObjectLockConfiguration(
+            f"{name}-object-lock", bucket=self.bucket.id, region=r, object_lock_enabled=ENABLED,
+            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                    mode=args.lock_mode, days=args.lock_days)),
+            opts=child_options(self, depends_on=[self.versioning]))
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=self.bucket.id, region=r,
+            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                bucket_key_enabled=True,
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn))],
+            opts=child_options(self))
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access", bucket=self.bucket.id, region=r,
+            block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child_options(self))
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership", bucket=self.bucket.id, region=r,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child_options(self))
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only", bucket=self.bucket.id, region=r,
+            policy=policy_document({
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [self.bucket.arn, pulumi.Output.concat(self.bucket.arn, "/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }),
+            opts=child_options(self, depends_on=[public_access]))
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=self.bucket.id, region=r,
+            rules=[self._lifecycle_rule(rule) for rule in args.lifecycle],
+            opts=child_options(self, depends_on=[self.versioning]))
+        self.register_outputs({"name": self.bucket.bucket, "arn": self.bucket.arn})
+
+    @staticmethod
+    def _lifecycle_rule(rule: LifecycleRule) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+        s3 = aws.s3
+        expiration = None
+        if rule.expire_days is not None:
+            expiration = s3.BucketLifecycleConfigurationRuleExpirationArgs(days=rule.expire_days)
+        elif rule.expire_delete_markers:
+            expiration = s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True)
+        return s3.BucketLifecycleConfigurationRuleArgs(
+            id=rule.id, status=ENABLED,
+            filter=s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=rule.prefix),
+            expiration=expiration,
+            noncurrent_version_expiration=(
+                s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(noncurrent_days=rule.noncurrent_days)
+                if rule.noncurrent_days else None),
+            abort_incomplete_multipart_upload=(
+                s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=rule.abort_multipart_days)
+                if rule.abort_multipart_days else None))
+
+
+def soft_delete_rules(settings: StorageSettings) -> tuple[LifecycleRule, ...]:
+    """Deleted or overwritten files stay recoverable longer than the database can be rewound."""
+    return (LifecycleRule("soft-delete-noncurrent", noncurrent_days=settings.noncurrent_version_days,
+                          expire_delete_markers=True),
+            LifecycleRule("abort-stale-multipart", abort_multipart_days=settings.abort_multipart_days))
+
+
+@dataclass(frozen=True)
+class PrintFileStorageArgs:
+    settings: StorageSettings
+    region: str
+    replica_region: str
+    kms_key_arn: pulumi.Input[str]
+    replica_kms_key_arn: pulumi.Input[str]
+    protect: bool
+    database_backup_days: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.replica_region == self.region:
+            raise ValueError("the replica bucket must be in another region")
+        if self.settings.noncurrent_version_days <= self.database_backup_days:
+            raise ValueError("noncurrent_version_days must exceed the database backup retention "
+                             "so a restored row still finds its file")
+
+
+class PrintFileStorage(pulumi.ComponentResource):
+    """Uploads and print-ready PDFs (per-tenant prefixes) and their DR-region replica."""
+
+    def __init__(self, name: str, args: PrintFileStorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:storage:PrintFileStorage", name, None, opts)
+        s = args.settings
+        rules = soft_delete_rules(s)
+        self.primary = HardenedBucket(name, HardenedBucketArgs(
+            region=args.region, kms_key_arn=args.kms_key_arn, lock_mode=s.object_lock_mode,
+            lock_days=s.object_lock_days, lifecycle=rules, protect=args.protect,
+            force_destroy=s.force_destroy, tags={**args.tags, "data-tier": "print-files"}),
+            opts=child_options(self))
+        self.replica = HardenedBucket(f"{name}-replica", HardenedBucketArgs(
+            region=args.replica_region, kms_key_arn=args.replica_kms_key_arn,
+            lock_mode=s.object_lock_mode, lock_days=s.object_lock_days, lifecycle=rules,
+            protect=args.protect, force_destroy=s.force_destroy,
+            tags={**args.tags, "data-tier": "print-files-replica"}),
+            opts=child_options(self))
+        self.replication_role = self._replication_role(name, args)
+        aws.s3.BucketReplicationConfig(
+            f"{name}-replication", region=args.region, bucket=self.primary.bucket.id,
+            role=self.replication_role.arn,
+            rules=[aws.s3.BucketReplicationConfigRuleArgs(
+                id="print-files-to-dr", status=ENABLED, priority=1,
+                filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status=ENABLED),
+                source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                    sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(status=ENABLED),
+                    replica_modifications=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaReplicaModificationsArgs(status=ENABLED)),
+                destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                    bucket=self.replica.bucket.arn, storage_class="STANDARD",
+                    encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                        replica_kms_key_id=args.replica_kms_key_arn),
+                    replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                        status=ENABLED, time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=15)),
+                    metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                        status=ENABLED, event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))))],
+            opts=child_options(self, depends_on=[self.primary.versioning, self.replica.versioning]))
+        self.register_outputs({"name": self.primary.bucket.bucket, "replica_name": self.replica.bucket.bucket})
+
+    def _replication_role(self, name: str, args: PrintFileStorageArgs) -> aws.iam.Role:
+        """Least privilege: read versions from the source, write replicas, use exactly two keys."""
+        role = aws.iam.Role(f"{name}-replication", assume_role_policy=assume_role_policy("s3.amazonaws.com"),
+                            tags=args.tags, opts=child_options(self))
+        source, target = self.primary.bucket.arn, self.replica.bucket.arn
+        aws.iam.RolePolicy(f"{name}-replication", role=role.id, policy=policy_document(
+            {"Effect": "Allow", "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+             "Resource": source},
+            {"Effect": "Allow", "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl",
+                                           "s3:GetObjectVersionTagging", "s3:GetObjectRetention",
+                                           "s3:GetObjectLegalHold"],
+             "Resource": pulumi.Output.concat(source, "/*")},
+            {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags",
+                                           "s3:ObjectOwnerOverrideToBucketOwner"],
+             "Resource": pulumi.Output.concat(target, "/*")},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": args.kms_key_arn,
+             "Condition": {"StringLike": {"kms:ViaService": f"s3.{args.region}.amazonaws.com"}}},
+            {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+             "Resource": args.replica_kms_key_arn,
+             "Condition": {"StringLike": {"kms:ViaService": f"s3.{args.replica_region}.amazonaws.com"}}},
+        ), opts=child_options(self))
+        return role
+
+
+@dataclass(frozen=True)
+class BackupVaultArgs:
+    settings: StorageSettings
+    region: str
+    """The DR region: logical dumps live offsite."""
+    kms_key_arn: pulumi.Input[str]
+    protect: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class BackupVault(pulumi.ComponentResource):
+    """Offsite, COMPLIANCE-locked bucket for the nightly logical dumps, and its writer policy."""
+
+    def __init__(self, name: str, args: BackupVaultArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:storage:BackupVault", name, None, opts)
+        s = args.settings
+        tiers = s.backup_lifecycle
+        rules = (
+            LifecycleRule("daily", prefix="daily/", expire_days=tiers.daily_days, noncurrent_days=1),
+            LifecycleRule("weekly", prefix="weekly/", expire_days=tiers.weekly_days, noncurrent_days=1),
+            LifecycleRule("monthly", prefix="monthly/", expire_days=tiers.monthly_days, noncurrent_days=1),
+            LifecycleRule("abort-stale-multipart", abort_multipart_days=s.abort_multipart_days),
+        )
+        self.vault = HardenedBucket(name, HardenedBucketArgs(
+            region=args.region, kms_key_arn=args.kms_key_arn, lock_mode="COMPLIANCE",
+            lock_days=s.backup_object_lock_days, lifecycle=rules, protect=args.protect,
+            force_destroy=False, tags={**args.tags, "data-tier": "backup"}),
+            opts=child_options(self))
+        arn = self.vault.bucket.arn
+        self.writer_policy = aws.iam.Policy(
+            f"{name}-writer",
+            description="Nightly dump writer: put and read, never delete versions or loosen the lock",
+            policy=policy_document(
+                {"Sid": "WriteAndReadDumps", "Effect": "Allow",
+                 "Action": ["s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"],
+                 "Resource": pulumi.Output.concat(arn, "/*")},
+                {"Sid": "ListDumps", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:ListBucketVersions"], "Resource": arn},
+                {"Sid": "EncryptDumps", "Effect": "Allow",
+                 "Action": ["kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
+                 "Resource": args.kms_key_arn},
+                {"Sid": "NeverDestroyBackups", "Effect": "Deny",
+                 "Action": ["s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold",
+                            "s3:BypassGovernanceRetention", "s3:PutBucketObjectLockConfiguration",
+                            "s3:PutBucketVersioning", "s3:PutLifecycleConfiguration",
+                            "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:DeleteBucket"],
+                 "Resource": [arn, pulumi.Output.concat(arn, "/*")]},
+            ),
+            tags=args.tags, opts=child_options(self))
+        self.register_outputs({"name": self.vault.bucket.bucket, "writer_policy": self.writer_policy.arn})
