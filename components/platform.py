@@ -172,7 +172,7 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
         connection=Connection(
             db_host=database.instance.address, db_port=POSTGRES_PORT, db_name=INITIAL_DATABASE,
             redis_host=queue.endpoint, redis_port=REDIS_PORT, redis_username=queue.username,
-            redis_password=queue.password.result),
+            redis_password=queue.password_value),
         protect=settings.protect, replica=(dr_region, replica_keys["secrets"]),
         tags=settings.tags("secrets")))
     _app_settings(settings, database, queue, storage.primary.bucket.bucket)
@@ -241,30 +241,36 @@ def _dr_source(settings: StackSettings) -> DrSource:
                     field_("laravel_secret_arn"), field_("pdf_service_secret_arn"))
 
 
-def _dr_print_file_access(settings: StackSettings, source: DrSource) -> aws.iam.Policy:
+class ReplicaBucketAccess(pulumi.ComponentResource):
     """What the DR apps may do to prod's replica bucket: a drill only reads it."""
-    bucket, objects = source.replica_bucket_arn, source.replica_bucket_arn.apply(lambda a: f"{a}/*")
-    statements = [
-        {"Sid": "ReadPrintFiles", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
-         "Resource": [bucket, objects]},
-        {"Sid": "UseReplicaStorageKey", "Effect": "Allow",
-         "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": source.replica_key_arns["storage"]},
-    ]
-    if settings.is_drill:
-        statements.append({"Sid": "DrillNeverChangesProdData", "Effect": "Deny",
-                           "Action": ["s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
-                                      "s3:PutBucket*", "s3:DeleteBucket*", "s3:BypassGovernanceRetention"],
-                           "Resource": [bucket, objects]})
-    else:
-        statements.append({"Sid": "FailoverWritesPrintFiles", "Effect": "Allow",
-                           "Action": ["s3:PutObject"], "Resource": objects})
-        statements.append({"Sid": "NeverDestroyVersions", "Effect": "Deny",
-                           "Action": ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"],
-                           "Resource": objects})
-    return aws.iam.Policy(f"{settings.name_prefix}-print-file-access",
-                          description=f"DR ({settings.dr.mode}) app access to the replica print bucket",
-                          policy=policy_document(*statements), tags=settings.tags("print-files"))
+
+    def __init__(self, name: str, source: DrSource, drill: bool, tags: dict[str, str],
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:dr:ReplicaBucketAccess", name, None, opts)
+        bucket, objects = source.replica_bucket_arn, source.replica_bucket_arn.apply(lambda a: f"{a}/*")
+        statements = [
+            {"Sid": "ReadPrintFiles", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
+             "Resource": [bucket, objects]},
+            {"Sid": "UseReplicaStorageKey", "Effect": "Allow",
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": source.replica_key_arns["storage"]},
+        ]
+        if drill:
+            statements.append({"Sid": "DrillNeverChangesProdData", "Effect": "Deny",
+                               "Action": ["s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
+                                          "s3:PutBucket*", "s3:DeleteBucket*", "s3:BypassGovernanceRetention"],
+                               "Resource": [bucket, objects]})
+        else:
+            statements += [
+                {"Sid": "FailoverWritesPrintFiles", "Effect": "Allow", "Action": ["s3:PutObject"],
+                 "Resource": objects},
+                {"Sid": "NeverDestroyVersions", "Effect": "Deny",
+                 "Action": ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"], "Resource": objects},
+            ]
+        self.policy = aws.iam.Policy(
+            f"{name}-policy", description=f"DR ({'drill' if drill else 'failover'}) app access to the replica print bucket",
+            policy=policy_document(*statements), tags=tags, opts=child_options(self))
+        self.register_outputs({"policy_arn": self.policy.arn})
 
 
 def _build_dr(settings: StackSettings) -> dict[str, Any]:
@@ -289,7 +295,8 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
     paging = _paging_topic(settings, keys["alarms"])
     # Queues are recovered by replay (runbook 5.4): a fresh store, its own generated credentials.
     queue = _queue_store(settings, network, keys, paging.topic.arn, None)
-    _dr_print_file_access(settings, source)
+    access = ReplicaBucketAccess(f"{settings.name_prefix}-print-file-access", source,
+                                 drill=settings.is_drill, tags=settings.tags("print-files"))
     _app_settings(settings, database, queue, source.replica_bucket_name)
     alarms = _alarms(settings, paging, database, queue, None)
 
@@ -302,6 +309,7 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
         "print_replica_bucket": replica_bucket,
         "app_secrets": {"laravel_arn": source.laravel_secret_arn,
                         "pdf_service_arn": source.pdf_service_secret_arn, "replica_regions": []},
+        "print_file_access_policy_arn": access.policy.arn,
         "restore": {"source_automated_backups_arn": source.replicated_backups_arn,
                     "source_db_arn": source.source_db_arn,
                     "restore_time": dr.restore_time.isoformat() if dr.restore_time else "latest"},

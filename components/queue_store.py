@@ -50,12 +50,15 @@ class QueueStore(pulumi.ComponentResource):
                         for k, v in QUEUE_PARAMETERS.items()],
             tags=args.tags, opts=child_options(self))
         self.password = random.RandomPassword(
-            f"{name}-user-password", length=40, special=False, opts=child_options(self))
+            f"{name}-user-password", length=40, special=False,
+            opts=child_options(self, additional_secret_outputs=["result"]))
+        # Marked secret here too, so no engine or provider has to remember it.
+        self.password_value = pulumi.Output.secret(self.password.result)
         user = aws.memorydb.User(
             f"{name}-user", user_name=s.username, region=r,
             access_string="on ~* &* +@all -@dangerous",
             authentication_mode=aws.memorydb.UserAuthenticationModeArgs(
-                type="password", passwords=[self.password.result]),
+                type="password", passwords=[self.password_value]),
             tags=args.tags, opts=child_options(self))
         acl = aws.memorydb.Acl(f"{name}-acl", user_names=[user.user_name], region=r,
                                tags=args.tags, opts=child_options(self))
@@ -83,9 +86,9 @@ class QueueStore(pulumi.ComponentResource):
             tags=args.tags, opts=child_options(self, protect=args.protect))
         aws.secretsmanager.SecretVersion(
             f"{name}-credentials", secret_id=self.credentials.id, region=r,
-            secret_string=pulumi.Output.json_dumps({
-                "username": user.user_name, "password": self.password.result,
-                "host": self.endpoint, "port": REDIS_PORT, "tls": True}),
+            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
+                "username": user.user_name, "password": self.password_value,
+                "host": self.endpoint, "port": REDIS_PORT, "tls": True})),
             opts=child_options(self))
         self.register_outputs({"endpoint": self.endpoint, "arn": self.cluster.arn})
 

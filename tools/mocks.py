@@ -77,7 +77,8 @@ class RecordingMonitor(MockMonitor):
             inputs=_wire(request.object), options=options,
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
-            outputs=_wire(response.object) if request.type != "pulumi:pulumi:Stack" else {})
+            outputs=({**_wire(response.object), "id": response.id}
+                     if request.custom and request.type != "pulumi:pulumi:Stack" else {}))
         return response
 
     def RegisterResourceOutputs(self, request):  # noqa: N802

@@ -41,11 +41,11 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
-def stack_config(stack: str, root: Path = ROOT) -> dict[str, str]:
-    path = root / f"Pulumi.{stack}.yaml"
+def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
+    path = (root or ROOT) / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise RenderError(f"No stack file {path.name}; stacks here: "
-                          + ", ".join(sorted(p.name for p in root.glob("Pulumi.*.yaml"))))
+                          + ", ".join(sorted(p.name for p in (root or ROOT).glob("Pulumi.*.yaml"))))
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -72,7 +72,9 @@ def unwrap(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- rendering
-def _run_program(stack: str, config: dict[str, str], references: dict[str, dict]) -> "RecordingMonitor":
+def run_program(stack: str, config: dict[str, str], references: dict[str, dict],
+                monitor: Optional["RecordingMonitor"] = None) -> "RecordingMonitor":
+    """Run __main__.py under the mocks; the monitor holds what it registered."""
     import pulumi
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_in_stack
@@ -80,7 +82,8 @@ def _run_program(stack: str, config: dict[str, str], references: dict[str, dict]
     from tools.mocks import PlatformMocks, RecordingMonitor
 
     mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"), stack_references=references)
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(mocks)
+    monitor.mocks = mocks
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
@@ -108,7 +111,7 @@ def render_stack(stack: str, references: Optional[dict[str, dict]] = None,
     if references is None and settings.dr and settings.dr.primary_stack:
         primary = render_stack(settings.dr.primary_stack.rsplit("/", 1)[-1])
         references = {settings.dr.primary_stack: unwrap(primary["outputs"])}
-    monitor = _run_program(stack, config, references or {})
+    monitor = run_program(stack, config, references or {})
     resources = [r.to_json() for r in monitor.registrations.values()]
     return {"format": GRAPH_FORMAT, "project": PROJECT, "stack": stack, "config": config,
             "outputs": monitor.stack_outputs, "resources": resources}

@@ -1,0 +1,137 @@
+"""The DR stack: restore in the second region, drill vs failover, nothing in the primary region."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.program.graph import STATEFUL_TYPES, Graph
+
+PRIMARY, DR = "us-east-1", "us-west-2"
+
+
+def test_database_is_restored_from_the_replicated_backups(dr: Graph, prod: Graph):
+    db = dr.one("aws:rds/instance:Instance")
+    restore = db.inputs["restoreToPointInTime"]
+    assert restore["sourceDbInstanceAutomatedBackupsArn"] == prod.outputs["dr"]["replicated_backups_arn"]
+    assert restore["useLatestRestorableTime"] is True and "restoreTime" not in restore
+    assert db.inputs["kmsKeyId"] == prod.outputs["dr"]["replica_key_arns"]["database"]
+    assert "dbName" not in db.inputs and "username" not in db.inputs
+    assert not dr.of_type("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+
+
+def test_restore_time_from_config(render_variant, prod_references):
+    graph = render_variant("dr", {"printflow:dr": {"restore_time": "2026-11-22T14:05:00Z"}},
+                           references=prod_references)
+    restore = graph.one("aws:rds/instance:Instance").inputs["restoreToPointInTime"]
+    assert restore["restoreTime"] == "2026-11-22T14:05:00Z"
+    assert "useLatestRestorableTime" not in restore
+    assert graph.outputs["restore"]["restore_time"].startswith("2026-11-22T14:05:00")
+
+
+def test_database_keeps_the_prod_hardening(dr: Graph):
+    i = dr.one("aws:rds/instance:Instance").inputs
+    assert i["multiAz"] and i["storageEncrypted"] and not i["publiclyAccessible"]
+    assert i["manageMasterUserPassword"] and i["iamDatabaseAuthenticationEnabled"]
+    assert set(i["enabledCloudwatchLogsExports"]) == {"postgresql", "upgrade"}
+    params = {p["name"]: p["value"] for p in dr.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]}
+    assert params["rds.force_ssl"] == "1"
+
+
+def test_every_resource_is_in_the_dr_region(dr: Graph):
+    regional = [r for r in dr.custom() if not r.type.startswith(("aws:iam/", "random:"))]
+    assert regional
+    assert {r.region for r in regional} == {DR}
+
+
+def test_nothing_targets_the_primary_region(dr: Graph):
+    for resource in dr.custom():
+        assert f":{PRIMARY}:" not in json.dumps(resource.inputs), resource.name
+        assert PRIMARY not in json.dumps(resource.inputs.get("region", "")), resource.name
+
+
+def test_apps_use_the_replica_bucket_and_replicated_secrets(dr: Graph, prod: Graph):
+    params = {p.inputs["name"]: p.inputs["insecureValue"] for p in dr.of_type("aws:ssm/parameter:Parameter")}
+    assert params["/printflow/prod/laravel/AWS_BUCKET"] == prod.outputs["print_replica_bucket"]["name"]
+    assert params["/printflow/prod/laravel/AWS_DEFAULT_REGION"] == DR
+    assert dr.outputs["app_secrets"]["laravel_arn"] == prod.outputs["dr"]["laravel_secret_arn"]
+    # no new secret values: neither the app secrets nor the key material is generated here
+    assert not dr.of_type("random:index/randomBytes:RandomBytes")
+    assert [s.name for s in dr.of_type("aws:secretsmanager/secret:Secret")] == ["printflow-prod-dr-queue-credentials"]
+    assert not dr.of_type("aws:s3/bucket:Bucket")
+
+
+def test_fresh_queue_store_and_dr_alarms(dr: Graph):
+    cluster = dr.one("aws:memorydb/cluster:Cluster")
+    params = dr.one("aws:memorydb/parameterGroup:ParameterGroup").inputs["parameters"]
+    assert {p["name"]: p["value"] for p in params} == {"maxmemory-policy": "noeviction"}
+    assert cluster.inputs["tlsEnabled"] and cluster.inputs["numReplicasPerShard"] >= 1
+    topic = dr.one("aws:sns/topic:Topic")
+    for alarm in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
+    metrics = {a.inputs["metricName"] for a in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert {"FreeStorageSpace", "DatabaseMemoryUsagePercentage", "NightlyLogicalDump"} <= metrics
+
+
+def test_drill_is_disposable(dr: Graph):
+    assert dr.outputs["mode"] == "drill"
+    assert not [r.name for r in dr.resources if r.protected]
+    db = dr.one("aws:rds/instance:Instance").inputs
+    assert db["deletionProtection"] is False and db["skipFinalSnapshot"] is True
+    assert db["deleteAutomatedBackups"] is True
+    assert "finalSnapshotName" not in dr.one("aws:memorydb/cluster:Cluster").inputs
+    assert dr.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
+    assert all(k.inputs["deletionWindowInDays"] == 7 for k in dr.of_type("aws:kms/key:Key"))
+
+
+def test_drill_never_writes_or_deletes_prod_replica_objects(dr: Graph, prod: Graph):
+    policy = dr.one("aws:iam/policy:Policy", "print-file-access")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    deny = statements["DrillNeverChangesProdData"]
+    assert deny["Effect"] == "Deny"
+    assert {"s3:PutObject*", "s3:DeleteObject*"} <= set(deny["Action"])
+    replica_arn = prod.outputs["print_replica_bucket"]["arn"]
+    assert replica_arn in deny["Resource"]
+    allowed = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
+    assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in allowed)
+
+
+def test_failover_is_protected_like_prod(render_variant, prod_references):
+    graph = render_variant("dr", {"printflow:dr": {"mode": "failover"}}, references=prod_references)
+    assert graph.outputs["mode"] == "failover"
+    stateful = [r for r in graph.custom() if r.type in STATEFUL_TYPES]
+    assert stateful and all(r.protected for r in stateful)
+    db = graph.one("aws:rds/instance:Instance").inputs
+    assert db["deletionProtection"] is True and db["skipFinalSnapshot"] is False and db["finalSnapshotIdentifier"]
+    assert graph.one("aws:memorydb/cluster:Cluster").inputs["finalSnapshotName"]
+    assert graph.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 30
+    statements = {s["Sid"] for s in json.loads(graph.one("aws:iam/policy:Policy").inputs["policy"])["Statement"]}
+    assert "NeverDestroyVersions" in statements and "DrillNeverChangesProdData" not in statements
+
+
+def test_failover_with_protection_off_is_refused(prod_references):
+    from components.config import ConfigError, load_settings
+    from tests.program.graph import config_with
+
+    with pytest.raises(ConfigError, match="protect_stateful must be true"):
+        load_settings(config_with("dr", {"printflow:dr": {"mode": "failover"}, "printflow:protect_stateful": False}), "dr")
+
+
+def test_explicit_config_source_when_prod_state_is_unreachable(prod):
+    """No StackReference: the prod `dr` block copied into config drives the restore."""
+    from tests.program.graph import config_with
+    from tools.render import render_stack
+
+    block = prod.outputs["dr"]
+    source = {k: block[k] for k in ("region", "replicated_backups_arn", "source_db_arn", "replica_bucket_name",
+                                    "replica_bucket_arn", "replica_key_arns", "laravel_secret_arn", "pdf_service_secret_arn")}
+    config = config_with("dr", {})
+    dr_block = json.loads(config["printflow:dr"])
+    dr_block.pop("primary_stack")
+    dr_block["primary"] = source
+    config["printflow:dr"] = json.dumps(dr_block)
+    graph = Graph(render_stack("dr", references={}, config=config))
+    assert not [r for r in graph.resources if r.type == "pulumi:pulumi:StackReference"]
+    restore = graph.one("aws:rds/instance:Instance").inputs["restoreToPointInTime"]
+    assert restore["sourceDbInstanceAutomatedBackupsArn"] == block["replicated_backups_arn"]
