@@ -39,6 +39,9 @@ graph: $(STAMP)
 	$(PY) -m tools.render $(STACKS) --mermaid > out/diagram.mmd
 	@echo "wrote out/graph.json and out/diagram.mmd"
 
+diagram: $(STAMP)
+	$(PY) -m tools.readme_diagram
+
 test: $(STAMP)
 	$(PY) -m pytest -q
 

@@ -1,0 +1,67 @@
+"""The offline preview itself: tree, resource-graph JSON, Mermaid diagram kept in the README."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+from tools.render import GRAPH_FORMAT, ROOT, format_mermaid, format_tree
+
+README = ROOT / "README.md"
+
+
+def test_tree_lists_every_resource_with_key_settings(prod):
+    tree = format_tree(prod.raw)
+    for resource in prod.custom():
+        assert f" {resource.name}" in tree, resource.name
+    for setting in ("backupRetentionPeriod=35", "deletionProtection=True", "multiAz=True",
+                    "parameters[0].name=maxmemory-policy parameters[0].value=noeviction", "numReplicasPerShard=1",
+                    "versioningConfiguration.status=Enabled", "rule.defaultRetention.mode=GOVERNANCE",
+                    "rule.defaultRetention.mode=COMPLIANCE",
+                    "applyServerSideEncryptionByDefault.sseAlgorithm=aws:kms",
+                    "rule.objectOwnership=BucketOwnerEnforced", "destination.replicationTime.time.minutes=15",
+                    "deleteMarkerReplication.status=Enabled", "enableKeyRotation=True",
+                    "rds.force_ssl", "[protected, us-east-1]", "[protected, us-west-2]", "insecureValue=false"):
+        assert setting in tree, setting
+
+
+def test_tree_never_prints_secret_values(prod):
+    tree = format_tree(prod.raw)
+    for version in prod.of_type("aws:secretsmanager/secretVersion:SecretVersion"):
+        for value in json.loads(version.inputs["secretString"]).values():
+            if isinstance(value, str) and len(value) >= 20 and not value.startswith(("clustercfg", "printflow")):
+                assert value not in tree
+
+
+def test_graph_json_carries_type_name_parent_inputs_and_options(tmp_path):
+    target = tmp_path / "prod.json"
+    result = subprocess.run([sys.executable, "-m", "tools.render", "--stack", "prod", "--quiet", "--graph", str(target)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    graph = json.loads(target.read_text())
+    assert graph["format"] == GRAPH_FORMAT and graph["stack"] == "prod"
+    db = next(r for r in graph["resources"] if r["type"] == "aws:rds/instance:Instance")
+    assert set(db) >= {"urn", "type", "name", "parent", "inputs", "options", "dependencies", "propertyDependencies"}
+    assert db["options"]["protect"] is True
+    assert db["parent"].endswith("PostgresDatabase::printflow-prod-db")
+    assert db["inputs"]["backupRetentionPeriod"] == 35
+
+
+def _readme_diagram() -> str:
+    match = re.search(r"<!-- diagram:start -->\n```mermaid\n(.*?)```\n<!-- diagram:end -->", README.read_text(), re.S)
+    assert match, "README.md has no generated diagram block"
+    return match.group(1)
+
+
+def test_readme_diagram_is_current(stacks):
+    expected = format_mermaid({name: graph.raw for name, graph in stacks.items()})
+    assert _readme_diagram() == expected, "README diagram is stale: run `make diagram` and commit README.md"
+
+
+def test_diagram_shows_the_data_flows(stacks):
+    diagram = format_mermaid({name: graph.raw for name, graph in stacks.items()})
+    assert "==>|replicates, RTC 15 min|" in diagram
+    assert "==>|PITR copy|" in diagram
+    assert "prod to dr: restoreToPointInTime" in diagram
