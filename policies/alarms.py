@@ -1,0 +1,131 @@
+"""CloudWatch alarm and SNS policies."""
+
+from __future__ import annotations
+
+from pack_common import (
+    UNKNOWN, as_list, get, items, label, one, resource_policy, stack_policy, truthy,
+)
+
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+TOPIC = "aws:sns/topic:Topic"
+HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
+
+# which resource type makes a required metric alarm applicable outside the prod stack
+SERVICE_OF_NAMESPACE = {
+    "AWS/RDS": ["aws:rds/instance:Instance"],
+    "AWS/MemoryDB": ["aws:memorydb/cluster:Cluster"],
+    "AWS/S3": ["aws:s3/bucketReplicationConfig:BucketReplicationConfig"],
+}
+
+
+def alarm_metrics(props):
+    """(namespace, metricName) pairs an alarm watches, including metric-math queries."""
+    out = []
+    ns, mn = get(props, "namespace"), get(props, "metricName")
+    if isinstance(mn, str) and mn is not UNKNOWN:
+        out.append((ns if isinstance(ns, str) else None, mn))
+    for q in items(get(props, "metricQueries")):
+        m = one(get(q, "metric"))
+        qn, qm = get(m, "namespace"), get(m, "metricName")
+        if isinstance(qm, str) and qm is not UNKNOWN:
+            out.append((qn if isinstance(qn, str) else None, qm))
+    return out
+
+
+def _actions(args, ctx, report):
+    kind = "composite alarm" if args.resource_type == COMPOSITE_ALARM else "alarm"
+    enabled = get(args.props, "actionsEnabled")
+    if enabled is not UNKNOWN and enabled is not None and not truthy(enabled):
+        report(f"CloudWatch {kind} '{args.name}' has actions_enabled=False, so nobody is told "
+               "when it fires. Remove actions_enabled or set it to True.")
+    missing = []
+    for key, shown in (("alarmActions", "alarm_actions"), ("okActions", "ok_actions")):
+        v = get(args.props, key)
+        if v is UNKNOWN:
+            continue
+        if not [a for a in as_list(v) if a]:
+            missing.append(shown)
+    if missing:
+        report(f"CloudWatch {kind} '{args.name}' has no {' and no '.join(missing)}. Point both "
+               "at the alarms SNS topic so on-call hears when it fires and when it recovers.")
+
+
+def _topic_kms(args, ctx, report):
+    v = get(args.props, "kmsMasterKeyId")
+    if v is not UNKNOWN and not v:
+        report(f"SNS topic '{args.name}' is not encrypted. Set kms_master_key_id to the alarms "
+               "customer-managed KMS key (its policy must let CloudWatch use it).")
+
+
+def _heartbeat_breaching(args, ctx, report):
+    metrics = alarm_metrics(args.props)
+    if not any(ns == HEARTBEAT_NAMESPACE for ns, _ in metrics):
+        return
+    tmd = get(args.props, "treatMissingData")
+    if tmd is UNKNOWN:
+        return
+    if tmd != "breaching":
+        report(f"Heartbeat alarm '{args.name}' treats missing data as '{tmd or 'missing'}'; a job "
+               "that stops running publishes nothing, so the alarm would never fire. Set "
+               "treat_missing_data='breaching'.")
+
+
+def _required(stack, ctx, report):
+    watched = set()
+    for a in stack.of(METRIC_ALARM):
+        for ns, mn in alarm_metrics(a.props):
+            watched.add((ns, mn))
+    for entry in ctx["requiredMetrics"] or []:
+        ns, _, mn = str(entry).partition(":")
+        if not ctx.is_prod and not stack.of(*SERVICE_OF_NAMESPACE.get(ns, [])):
+            continue
+        if (ns, mn) not in watched:
+            report(f"No CloudWatch alarm watches {ns} {mn}. Add an aws.cloudwatch.MetricAlarm "
+                   f"on namespace {ns}, metric {mn}, with alarm and OK actions on the alarms "
+                   "topic.", None)
+
+
+def _backup_heartbeat(stack, ctx, report):
+    if not ctx.serves_production:
+        return
+    metric = ctx["metricName"]
+    alarms = [a for a in stack.of(METRIC_ALARM)
+              if any(mn == metric for _, mn in alarm_metrics(a.props))]
+    if not alarms:
+        report(f"No heartbeat alarm watches the {metric} metric ({HEARTBEAT_NAMESPACE}), so a "
+               "nightly logical dump that silently stops running goes unnoticed. Add a "
+               f"MetricAlarm on {metric} with treat_missing_data='breaching'.", None)
+        return
+    if not any(get(a.props, "treatMissingData") in ("breaching", UNKNOWN) for a in alarms):
+        report(f"The {metric} heartbeat alarm {label(alarms[0])} does not treat missing data as "
+               "breaching, so a dump that stops running never alarms. Set "
+               "treat_missing_data='breaching'.", alarms[0].urn)
+
+
+POLICIES = [
+    resource_policy("aws-cloudwatch-alarm-actions",
+                    "Every CloudWatch alarm notifies on ALARM and on OK.",
+                    [METRIC_ALARM, COMPOSITE_ALARM], _actions),
+    resource_policy("aws-sns-topic-kms-encrypted",
+                    "SNS topics are encrypted with a customer-managed KMS key.",
+                    [TOPIC], _topic_kms),
+    resource_policy("printflow-heartbeat-alarm-missing-data-breaching",
+                    "Alarms on Printflow/Heartbeats metrics treat missing data as breaching.",
+                    [METRIC_ALARM], _heartbeat_breaching),
+    stack_policy("printflow-required-alarms",
+                 "The stack alarms on RDS storage and CPU, MemoryDB memory and failed S3 "
+                 "replication.", _required,
+                 {"requiredMetrics": {
+                     "type": "array", "items": {"type": "string"},
+                     "default": ["AWS/RDS:FreeStorageSpace", "AWS/RDS:CPUUtilization",
+                                 "AWS/MemoryDB:DatabaseMemoryUsagePercentage",
+                                 "AWS/S3:OperationsFailedReplication"],
+                     "description": "namespace:metric pairs that need an alarm. Outside prod a "
+                                    "pair applies only if the stack has that service."}}),
+    stack_policy("printflow-backup-heartbeat-alarm",
+                 "A heartbeat alarm on NightlyLogicalDump treats missing data as breaching.",
+                 _backup_heartbeat,
+                 {"metricName": {"type": "string", "default": "NightlyLogicalDump",
+                                 "description": "The backup heartbeat metric."}}),
+]

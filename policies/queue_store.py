@@ -1,0 +1,193 @@
+"""Redis policies: the BullMQ/Laravel queue store is MemoryDB (durable); ElastiCache is only
+acceptable as a cache. (Named queue_store.py rather than redis.py so it never shadows the
+`redis` client library on sys.path.)"""
+
+from __future__ import annotations
+
+from pack_common import (
+    UNKNOWN, fmt_num, get, items, label, number, per_resource, resource_policy, stack_policy,
+    tags_of, truthy,
+)
+
+MEMORYDB_CLUSTER = "aws:memorydb/cluster:Cluster"
+MEMORYDB_PG = "aws:memorydb/parameterGroup:ParameterGroup"
+ELASTICACHE_RG = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+
+def is_queue_group(args_or_res) -> bool:
+    props = args_or_res.props
+    purpose = tags_of(props).get("purpose", "")
+    if isinstance(purpose, str) and purpose:
+        return purpose.lower() == "queue"  # an explicit purpose tag decides
+    texts = [args_or_res.name, get(props, "replicationGroupId"), get(props, "description")]
+    return any(isinstance(t, str) and t is not UNKNOWN and "queue" in t.lower() for t in texts)
+
+
+def _no_queue_on_elasticache(args, ctx, report):
+    if is_queue_group(args):
+        report(f"ElastiCache replication group '{args.name}' is used as the job queue store. "
+               "ElastiCache has no AOF or durable transaction log (appendonly is not supported) "
+               "and its default maxmemory-policy volatile-lru evicts keys under memory pressure, "
+               "so queued print jobs can be lost. Move the queue to an aws.memorydb.Cluster with "
+               "a noeviction parameter group.")
+
+
+def _cache_encryption(args, ctx, report):
+    if is_queue_group(args):
+        return  # reported by aws-elasticache-not-used-for-queues
+    rest, transit = get(args.props, "atRestEncryptionEnabled"), get(
+        args.props, "transitEncryptionEnabled")
+    off = [n for n, v in (("at_rest_encryption_enabled", rest),
+                          ("transit_encryption_enabled", transit))
+           if v is not UNKNOWN and not truthy(v)]
+    if off:
+        report(f"ElastiCache replication group '{args.name}' does not enable "
+               f"{' and '.join(off)}. Set both to true.")
+
+
+def _cache_multi_az(args, ctx, report):
+    if is_queue_group(args) or not ctx.serves_production:
+        return
+    maz, af = get(args.props, "multiAzEnabled"), get(args.props, "automaticFailoverEnabled")
+    off = [n for n, v in (("multi_az_enabled", maz), ("automatic_failover_enabled", af))
+           if v is not UNKNOWN and not truthy(v)]
+    if off:
+        report(f"ElastiCache replication group '{args.name}' does not enable {' and '.join(off)}. "
+               "Set both to true so a node failure fails over to another zone.")
+
+
+def _pg_noeviction(args, ctx, report):
+    params = {get(p, "name"): get(p, "value") for p in items(get(args.props, "parameters"))}
+    value = params.get("maxmemory-policy")
+    if value is UNKNOWN:
+        return
+    if value != "noeviction":
+        shown = f"'{value}'" if value else "the default (volatile-lru)"
+        report(f"MemoryDB parameter group '{args.name}' uses maxmemory-policy {shown}. Set the "
+               "parameter maxmemory-policy to 'noeviction' so a full queue rejects writes "
+               "instead of evicting jobs.")
+
+
+def _replicas(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    minimum = ctx.num("minimumReplicas")
+    v = get(args.props, "numReplicasPerShard")
+    if v is UNKNOWN:
+        return
+    n = number(v)
+    n = 1.0 if n is None else n  # AWS default is 1
+    if n < minimum:
+        report(f"MemoryDB cluster '{args.name}' has {fmt_num(n)} replica(s) per shard, below "
+               f"{fmt_num(minimum)}. Set num_replicas_per_shard >= {fmt_num(minimum)} so a "
+               "primary failure does not lose the queue.")
+
+
+def _tls(args, ctx, report):
+    v = get(args.props, "tlsEnabled")
+    if v is not UNKNOWN and v is not None and not truthy(v):
+        report(f"MemoryDB cluster '{args.name}' disables TLS. Set tls_enabled=True.")
+
+
+def _kms(args, ctx, report):
+    v = get(args.props, "kmsKeyArn")
+    if v is not UNKNOWN and not v:
+        report(f"MemoryDB cluster '{args.name}' is encrypted at rest with the AWS-owned key. Set "
+               "kms_key_arn to the queue KMS key.")
+
+
+def _snapshots(args, ctx, report):
+    minimum = ctx.num("minimumDays")
+    v = get(args.props, "snapshotRetentionLimit")
+    if v is UNKNOWN:
+        return
+    n = number(v) or 0.0
+    if n < minimum:
+        report(f"MemoryDB cluster '{args.name}' keeps snapshots for {fmt_num(n)} day(s), below "
+               f"{fmt_num(minimum)}. Set snapshot_retention_limit >= {fmt_num(minimum)}.")
+
+
+def _acl(args, ctx, report):
+    v = get(args.props, "aclName")
+    if v is UNKNOWN:
+        return
+    if not v or v == "open-access":
+        report(f"MemoryDB cluster '{args.name}' uses the open-access ACL, so any client in the "
+               "network can read and write the queue. Create an aws.memorydb.Acl with a "
+               "password-protected user and set acl_name to it.")
+
+
+def _final_snapshot(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    v = get(args.props, "finalSnapshotName")
+    if v is not UNKNOWN and not v:
+        report(f"MemoryDB cluster '{args.name}' has no final_snapshot_name, so deleting it "
+               "discards the queue. Set final_snapshot_name.")
+
+
+def _cluster_uses_noeviction_group(stack, ctx, report):
+    groups = stack.of(MEMORYDB_PG)
+    for c in stack.of(MEMORYDB_CLUSTER):
+        with per_resource():
+            name = get(c.props, "parameterGroupName")
+            if name is UNKNOWN:
+                continue
+            matches = [g for g in groups if stack.refers_to(c, "parameterGroupName", g)]
+            if not matches:
+                shown = f"'{name}'" if name else "the default parameter group"
+                report(f"MemoryDB cluster {label(c)} uses {shown}, not a parameter group from "
+                       "this stack, so maxmemory-policy noeviction is not guaranteed. Create an "
+                       "aws.memorydb.ParameterGroup with maxmemory-policy=noeviction and set "
+                       "parameter_group_name.", c.urn)
+                continue
+            for g in matches:
+                params = {get(p, "name"): get(p, "value")
+                          for p in items(get(g.props, "parameters"))}
+                value = params.get("maxmemory-policy")
+                if value is not UNKNOWN and value != "noeviction":
+                    report(f"MemoryDB cluster {label(c)} uses parameter group {label(g)}, whose "
+                           "maxmemory-policy is not noeviction. Set it to noeviction.", c.urn)
+
+
+CLUSTER = [MEMORYDB_CLUSTER]
+
+POLICIES = [
+    resource_policy("aws-elasticache-not-used-for-queues",
+                    "Job queues run on MemoryDB, never on an ElastiCache replication group.",
+                    [ELASTICACHE_RG], _no_queue_on_elasticache),
+    resource_policy("aws-elasticache-cache-encryption",
+                    "ElastiCache cache groups encrypt at rest and in transit.",
+                    [ELASTICACHE_RG], _cache_encryption),
+    resource_policy("aws-elasticache-cache-multi-az",
+                    "Production ElastiCache cache groups are Multi-AZ with automatic failover.",
+                    [ELASTICACHE_RG], _cache_multi_az),
+    resource_policy("aws-memorydb-parameter-group-noeviction",
+                    "MemoryDB parameter groups set maxmemory-policy=noeviction.",
+                    [MEMORYDB_PG], _pg_noeviction),
+    stack_policy("aws-memorydb-cluster-noeviction-parameter-group",
+                 "MemoryDB clusters use a custom parameter group with noeviction.",
+                 _cluster_uses_noeviction_group),
+    resource_policy("aws-memorydb-cluster-replicas",
+                    "Production MemoryDB clusters have at least one replica per shard.",
+                    CLUSTER, _replicas,
+                    {"minimumReplicas": {"type": "number", "minimum": 0, "maximum": 5,
+                                         "default": 1,
+                                         "description": "Minimum replicas per shard (default 1)."}}),
+    resource_policy("aws-memorydb-cluster-tls", "MemoryDB clusters use TLS.", CLUSTER, _tls),
+    resource_policy("aws-memorydb-cluster-kms",
+                    "MemoryDB clusters are encrypted with a customer-managed KMS key.",
+                    CLUSTER, _kms),
+    resource_policy("aws-memorydb-cluster-snapshot-retention",
+                    "MemoryDB clusters keep snapshots for at least the threshold.",
+                    CLUSTER, _snapshots,
+                    {"minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
+                                     "description": "Minimum snapshot retention in days "
+                                                    "(default 7)."}}),
+    resource_policy("aws-memorydb-cluster-acl",
+                    "MemoryDB clusters use an access-control list other than open-access.",
+                    CLUSTER, _acl),
+    resource_policy("aws-memorydb-cluster-final-snapshot",
+                    "Production MemoryDB clusters take a final snapshot on deletion.",
+                    CLUSTER, _final_snapshot),
+]

@@ -1,0 +1,279 @@
+"""RDS for PostgreSQL policies."""
+
+from __future__ import annotations
+
+from pack_common import (
+    UNKNOWN, as_list, fmt_num, get, is_secret, items, label, number, one, per_resource,
+    resource_policy, stack_policy, truthy,
+)
+
+INSTANCE = "aws:rds/instance:Instance"
+PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
+BACKUP_REPLICATION = ("aws:rds/instanceAutomatedBackupsReplication:"
+                      "InstanceAutomatedBackupsReplication")
+
+
+def is_restored(props) -> bool:
+    pitr = one(get(props, "restoreToPointInTime"))
+    return pitr is UNKNOWN or bool(pitr)
+
+
+def is_read_replica(props) -> bool:
+    src = get(props, "replicateSourceDb")
+    return src is UNKNOWN or bool(src)
+
+
+def _backup_retention(args, ctx, report):
+    if is_read_replica(args.props):
+        return
+    minimum = ctx.num("minimumDays") if ctx.serves_production else ctx.num("drillMinimumDays")
+    days = get(args.props, "backupRetentionPeriod")
+    if days is UNKNOWN:
+        return
+    n = number(days)
+    if n is None or n < minimum:
+        shown = "the AWS default (1 day)" if n is None else f"{fmt_num(n)} days"
+        report(f"RDS instance '{args.name}' keeps automated backups for {shown}, below the "
+               f"required {fmt_num(minimum)} days. Set backup_retention_period >= "
+               f"{fmt_num(minimum)}.")
+
+
+def _multi_az(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    v = get(args.props, "multiAz")
+    if v is not UNKNOWN and not truthy(v):
+        report(f"RDS instance '{args.name}' is single-AZ in a production stack. Set "
+               "multi_az=True so a zone failure does not take the database down.")
+
+
+def _encrypted(args, ctx, report):
+    enc, key = get(args.props, "storageEncrypted"), get(args.props, "kmsKeyId")
+    if UNKNOWN in (enc, key):
+        return
+    if not truthy(enc) or not key:
+        report(f"RDS instance '{args.name}' is not encrypted with a customer-managed KMS key. Set "
+               "storage_encrypted=True and kms_key_id to the database key.")
+
+
+def _not_public(args, ctx, report):
+    if truthy(get(args.props, "publiclyAccessible")):
+        report(f"RDS instance '{args.name}' is publicly accessible. Set "
+               "publicly_accessible=False; the apps reach it inside the VPC.")
+
+
+def _deletion_protection(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    v = get(args.props, "deletionProtection")
+    if v is not UNKNOWN and not truthy(v):
+        report(f"RDS instance '{args.name}' has no deletion protection in a production stack. "
+               "Set deletion_protection=True.")
+
+
+def _final_snapshot(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    skip, ident = get(args.props, "skipFinalSnapshot"), get(args.props, "finalSnapshotIdentifier")
+    if UNKNOWN in (skip, ident):
+        return
+    if truthy(skip) or not ident:
+        report(f"RDS instance '{args.name}' would be deleted without a final snapshot. Set "
+               "skip_final_snapshot=False and a final_snapshot_identifier.")
+
+
+def _log_exports(args, ctx, report):
+    v = get(args.props, "enabledCloudwatchLogsExports")
+    if v is UNKNOWN:
+        return
+    have = {x for x in as_list(v) if isinstance(x, str)}
+    missing = [x for x in ctx["requiredExports"] or [] if x not in have]
+    if missing:
+        report(f"RDS instance '{args.name}' does not export the {', '.join(missing)} log(s) to "
+               "CloudWatch. Add them to enabled_cloudwatch_logs_exports.")
+
+
+def _copy_tags(args, ctx, report):
+    v = get(args.props, "copyTagsToSnapshot")
+    if v is not UNKNOWN and not truthy(v):
+        report(f"RDS instance '{args.name}' does not copy its tags to snapshots, so backups lose "
+               "their app/env/owner tags. Set copy_tags_to_snapshot=True.")
+
+
+def _master_password(args, ctx, report):
+    managed = get(args.props, "manageMasterUserPassword")
+    if managed is UNKNOWN or truthy(managed):
+        return
+    password = get(args.props, "password")
+    if password is UNKNOWN:
+        return
+    if password is None:
+        if is_restored(args.props) or is_read_replica(args.props) or get(
+                args.props, "snapshotIdentifier"):
+            return  # credentials come from the source
+        report(f"RDS instance '{args.name}' has neither manage_master_user_password nor a "
+               "password. Set manage_master_user_password=True.")
+        return
+    if not is_secret(password):
+        report(f"RDS instance '{args.name}' takes its master password as a plain value. Set "
+               "manage_master_user_password=True, or pass the password as a Pulumi secret "
+               "(pulumi.Output.secret / a random.RandomPassword result).")
+
+
+def _auto_minor(args, ctx, report):
+    v = get(args.props, "autoMinorVersionUpgrade")
+    if v is not UNKNOWN and v is not None and not truthy(v):
+        report(f"RDS instance '{args.name}' disables automatic minor version upgrades, so "
+               "security patches are not applied. Set auto_minor_version_upgrade=True.")
+
+
+def _parameter_group_force_ssl(args, ctx, report):
+    family = get(args.props, "family")
+    if family is UNKNOWN or not (isinstance(family, str) and family.startswith("postgres")):
+        return
+    params = {get(p, "name"): get(p, "value") for p in items(get(args.props, "parameters"))}
+    value = params.get("rds.force_ssl")
+    if value is UNKNOWN:
+        return
+    if str(value) != "1":
+        report(f"RDS parameter group '{args.name}' does not set rds.force_ssl=1, so clients may "
+               "connect without TLS. Add the parameter rds.force_ssl with value '1'.")
+
+
+def _backup_replication_kms(args, ctx, report):
+    key = get(args.props, "kmsKeyId")
+    if key is UNKNOWN:
+        return
+    if not key:
+        report(f"RDS automated-backups replication '{args.name}' has no kms_key_id; replicating "
+               "an encrypted instance needs a KMS key in the destination region. Set kms_key_id "
+               "to the DR replica of the database key.")
+    days = number(get(args.props, "retentionPeriod"))
+    minimum = ctx.num("minimumDays")
+    if days is not None and days < minimum:
+        report(f"RDS automated-backups replication '{args.name}' keeps {fmt_num(days)} days, "
+               f"below the required {fmt_num(minimum)}. Set retention_period >= "
+               f"{fmt_num(minimum)}.")
+
+
+# -- stack policies ------------------------------------------------------------------------------
+
+def _uses_force_ssl_group(stack, ctx, report):
+    groups = stack.of(PARAMETER_GROUP)
+    for inst in stack.of(INSTANCE):
+        with per_resource():
+            engine = get(inst.props, "engine")
+            if isinstance(engine, str) and not engine.startswith("postgres"):
+                continue
+            pg_name = get(inst.props, "parameterGroupName")
+            if pg_name is UNKNOWN:
+                continue
+            matches = [g for g in groups if stack.refers_to(inst, "parameterGroupName", g)]
+            if not pg_name and not matches:
+                report(f"RDS instance {label(inst)} uses the default parameter group, which does "
+                       "not force TLS. Create an aws.rds.ParameterGroup with rds.force_ssl=1 and "
+                       "set parameter_group_name.", inst.urn)
+                continue
+            if not matches:
+                report(f"RDS instance {label(inst)} uses parameter group '{pg_name}', which is not "
+                       "managed in this stack, so rds.force_ssl=1 cannot be verified. Use a "
+                       "parameter group from this stack with rds.force_ssl=1.", inst.urn)
+                continue
+            for g in matches:
+                params = {get(p, "name"): get(p, "value")
+                          for p in items(get(g.props, "parameters"))}
+                value = params.get("rds.force_ssl")
+                if value is not UNKNOWN and str(value) != "1":
+                    report(f"RDS instance {label(inst)} uses parameter group {label(g)}, which "
+                           "does not set rds.force_ssl=1. Add that parameter.", inst.urn)
+
+
+def _backups_replicated(stack, ctx, report):
+    replications = stack.of(BACKUP_REPLICATION)
+    for inst in stack.of(INSTANCE):
+        with per_resource():
+            if is_read_replica(inst.props):
+                continue
+            restored = is_restored(inst.props)
+            if ctx.is_dr:
+                if not restored:
+                    report(f"RDS instance {label(inst)} in a DR stack is not restored from the "
+                           "replicated automated backups. Use restore_to_point_in_time with "
+                           "source_db_instance_automated_backups_arn (the replicated backups in "
+                           f"{ctx.dr_region}).", inst.urn)
+                continue
+            if restored:
+                continue
+            reps = [r for r in replications if stack.refers_to(r, "sourceDbInstanceArn", inst)]
+            if not reps:
+                report(f"RDS instance {label(inst)} has no cross-region automated-backups "
+                       "replication. Add an aws.rds.InstanceAutomatedBackupsReplication with "
+                       f"region {ctx.dr_region} and source_db_instance_arn set to its ARN.",
+                       inst.urn)
+                continue
+            src_region = stack.region_of(inst)
+            for r in reps:
+                r_region = stack.region_of(r)
+                if UNKNOWN in (r_region, src_region):
+                    continue
+                if r_region == src_region:
+                    report(f"RDS backups replication {label(r)} is in the same region as its "
+                           f"source ({src_region}). Create it in {ctx.dr_region}.", r.urn)
+
+
+RETENTION_SCHEMA = {
+    "minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 35,
+                    "description": "Minimum backup retention in days for prod and dr-failover "
+                                   "(default 35)."},
+}
+
+POLICIES = [
+    resource_policy(
+        "aws-rds-instance-backup-retention",
+        "RDS instances keep automated backups at least as long as the threshold.",
+        [INSTANCE], _backup_retention,
+        {**RETENTION_SCHEMA,
+         "drillMinimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
+                              "description": "Minimum backup retention in a dr-drill stack "
+                                             "(default 7)."}}),
+    resource_policy("aws-rds-instance-multi-az",
+                    "Production RDS instances are Multi-AZ.", [INSTANCE], _multi_az),
+    resource_policy("aws-rds-instance-storage-encrypted",
+                    "RDS storage is encrypted with a customer-managed KMS key.",
+                    [INSTANCE], _encrypted),
+    resource_policy("aws-rds-instance-not-public",
+                    "RDS instances are not publicly accessible.", [INSTANCE], _not_public),
+    resource_policy("aws-rds-instance-deletion-protection",
+                    "Production RDS instances have deletion protection.",
+                    [INSTANCE], _deletion_protection),
+    resource_policy("aws-rds-instance-final-snapshot",
+                    "Production RDS instances keep a final snapshot on deletion.",
+                    [INSTANCE], _final_snapshot),
+    resource_policy(
+        "aws-rds-instance-log-exports",
+        "RDS instances export the postgresql and upgrade logs to CloudWatch.",
+        [INSTANCE], _log_exports,
+        {"requiredExports": {"type": "array", "items": {"type": "string"},
+                             "default": ["postgresql", "upgrade"],
+                             "description": "Log types that must be exported."}}),
+    resource_policy("aws-rds-instance-copy-tags-to-snapshot",
+                    "RDS instances copy their tags to snapshots.", [INSTANCE], _copy_tags),
+    resource_policy("aws-rds-instance-managed-master-password",
+                    "The RDS master password is managed by RDS or comes from a secret.",
+                    [INSTANCE], _master_password),
+    resource_policy("aws-rds-instance-auto-minor-version-upgrade",
+                    "RDS instances take automatic minor version upgrades.",
+                    [INSTANCE], _auto_minor),
+    resource_policy("aws-rds-parameter-group-force-ssl",
+                    "PostgreSQL parameter groups set rds.force_ssl=1.",
+                    [PARAMETER_GROUP], _parameter_group_force_ssl),
+    resource_policy("aws-rds-backup-replication-encrypted",
+                    "Cross-region automated-backup replication uses a KMS key and keeps enough "
+                    "days.", [BACKUP_REPLICATION], _backup_replication_kms, RETENTION_SCHEMA),
+    stack_policy("aws-rds-instance-force-ssl-parameter-group",
+                 "PostgreSQL instances use a parameter group from this stack with "
+                 "rds.force_ssl=1.", _uses_force_ssl_group),
+    stack_policy("aws-rds-instance-backups-replicated",
+                 "Primary RDS instances replicate automated backups to the DR region; DR "
+                 "instances restore from them.", _backups_replicated),
+]

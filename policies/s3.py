@@ -1,0 +1,484 @@
+"""S3 policies. In pulumi-aws v7 a bucket's settings are separate resources, so most checks are
+stack policies that relate each `aws:s3/bucket:Bucket` to its sub-resources (a missing
+sub-resource is a violation)."""
+
+from __future__ import annotations
+
+from pack_common import (
+    UNKNOWN, as_list, fmt_num, get, items, label, number, one, parse_json_doc, per_resource,
+    resource_policy, stack_policy, tags_of, truthy,
+)
+
+BUCKET = "aws:s3/bucket:Bucket"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
+
+TIER_TAG = "data-tier"
+PRINT_TIER = "print-files"
+REPLICA_TIER = "print-files-replica"
+BACKUP_TIER = "backup"
+LOCKED_TIERS = [PRINT_TIER, REPLICA_TIER, BACKUP_TIER]
+
+
+def tier(res) -> str:
+    return tags_of(res.props).get(TIER_TAG, "")
+
+
+def is_backup_bucket(res) -> bool:
+    tags = tags_of(res.props)
+    return tags.get(TIER_TAG) == BACKUP_TIER or tags.get("role") == BACKUP_TIER
+
+
+def bucket_name(res) -> str:
+    name = get(res.props, "bucket")
+    return f"'{name}'" if isinstance(name, str) and name is not UNKNOWN else f"'{res.name}'"
+
+
+def _sub(stack, bucket, sub_type):
+    return stack.referencing(bucket, "bucket", sub_type)
+
+
+def _missing(report, bucket, what: str, fix: str) -> None:
+    report(f"S3 bucket {label(bucket)} has no {what}. {fix}", bucket.urn)
+
+
+# -- resource policies ---------------------------------------------------------------------------
+
+def _required_tags(args, ctx, report):
+    tags = tags_of(args.props)
+    if get(args.props, "tags") is UNKNOWN:
+        return
+    missing = [t for t in ctx["requiredTags"] or [] if not tags.get(t)]
+    if missing:
+        report(f"S3 bucket '{args.name}' is missing the tag(s) {', '.join(missing)}. Tag every "
+               f"bucket with {', '.join(ctx['requiredTags'])} so the guardrails can tell print "
+               "files, replicas and backups apart.")
+
+
+def _no_force_destroy(args, ctx, report):
+    if not ctx.serves_production:
+        return
+    if truthy(get(args.props, "forceDestroy")):
+        report(f"S3 bucket '{args.name}' sets forceDestroy=true in a production stack, so a "
+               "`pulumi destroy` would delete every object. Remove forceDestroy (or set it to "
+               "false).")
+
+
+def _object_lock_enabled(args, ctx, report):
+    t = tags_of(args.props).get(TIER_TAG)
+    if t not in (ctx["tiers"] or []):
+        return
+    v = get(args.props, "objectLockEnabled")
+    if v is UNKNOWN:
+        return
+    if not truthy(v):
+        report(f"S3 bucket '{args.name}' (data-tier {t}) is created without Object Lock. Set "
+               "objectLockEnabled=true on the bucket and add a BucketObjectLockConfiguration.")
+
+
+# -- stack policies ------------------------------------------------------------------------------
+
+def _versioning(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            subs = _sub(stack, b, VERSIONING)
+            if not subs:
+                _missing(report, b, "BucketVersioning resource",
+                         "Add an aws.s3.BucketVersioning with versioning_configuration status "
+                         "'Enabled' for it.")
+                continue
+            for s in subs:
+                status = get(s.props, "versioningConfiguration", "status")
+                if status is not UNKNOWN and status != "Enabled":
+                    report(f"S3 bucket {label(b)} has versioning status '{status}'. Set "
+                           f"{label(s)} versioning_configuration.status to 'Enabled'.", s.urn)
+
+
+def _lock_rule(stack, b):
+    subs = _sub(stack, b, OBJECT_LOCK)
+    return subs, [one(get(s.props, "rule")) for s in subs]
+
+
+def _retention_days(rule) -> object:
+    dr = one(get(rule, "defaultRetention"))
+    if dr is UNKNOWN:
+        return UNKNOWN
+    days, years = get(dr, "days"), get(dr, "years")
+    if days is UNKNOWN or years is UNKNOWN:
+        return UNKNOWN
+    if number(days) is not None:
+        return number(days)
+    if number(years) is not None:
+        return number(years) * 365
+    return None
+
+
+def _object_lock_retention(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            if tier(b) not in (ctx["tiers"] or []) and not is_backup_bucket(b):
+                continue
+            minimum = ctx.num("backupMinimumRetentionDays" if is_backup_bucket(b)
+                              else "minimumRetentionDays")
+            subs, rules = _lock_rule(stack, b)
+            if not subs:
+                _missing(report, b, "BucketObjectLockConfiguration",
+                         f"Add one with a default retention of at least {fmt_num(minimum)} days.")
+                continue
+            for s, rule in zip(subs, rules):
+                days = _retention_days(rule) if rule not in (None, UNKNOWN) else rule
+                if days is UNKNOWN:
+                    continue
+                if days is None or days < minimum:
+                    shown = "no default retention" if days is None else f"{fmt_num(days)} days"
+                    report(f"S3 bucket {label(b)} has an Object Lock default retention of {shown}, "
+                           f"below the required {fmt_num(minimum)} days. Set "
+                           f"rule.default_retention.days >= {fmt_num(minimum)} on {label(s)}.",
+                           s.urn)
+
+
+def _backup_compliance(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            if not is_backup_bucket(b):
+                continue
+            subs, rules = _lock_rule(stack, b)
+            if not subs:
+                _missing(report, b, "BucketObjectLockConfiguration",
+                         "Backup buckets need Object Lock in COMPLIANCE mode.")
+                continue
+            for s, rule in zip(subs, rules):
+                mode = get(one(get(rule, "defaultRetention")), "mode")
+                if mode is UNKNOWN:
+                    continue
+                if mode != "COMPLIANCE":
+                    report(f"Backup bucket {label(b)} uses Object Lock mode '{mode}'; GOVERNANCE "
+                           "retention can be bypassed by an administrator. Set "
+                           f"rule.default_retention.mode to 'COMPLIANCE' on {label(s)}.", s.urn)
+
+
+def _sse_kms(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            subs = _sub(stack, b, SSE)
+            if not subs:
+                _missing(report, b, "BucketServerSideEncryptionConfiguration",
+                         "Add one with sse_algorithm 'aws:kms' and a customer-managed "
+                         "kms_master_key_id.")
+                continue
+            for s in subs:
+                rules = items(get(s.props, "rules"))
+                ok = False
+                for r in rules:
+                    d = one(get(r, "applyServerSideEncryptionByDefault"))
+                    alg, key = get(d, "sseAlgorithm"), get(d, "kmsMasterKeyId")
+                    if alg is UNKNOWN or key is UNKNOWN:
+                        ok = True
+                        break
+                    if isinstance(alg, str) and alg.startswith("aws:kms") and key:
+                        ok = True
+                if not ok:
+                    report(f"S3 bucket {label(b)} is not encrypted with a customer-managed KMS key. "
+                           f"Set sse_algorithm 'aws:kms' and kms_master_key_id on {label(s)}.",
+                           s.urn)
+
+
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _public_access_block(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            subs = _sub(stack, b, PUBLIC_ACCESS)
+            if not subs:
+                _missing(report, b, "BucketPublicAccessBlock",
+                         "Add one with all four block/ignore/restrict flags set to true.")
+                continue
+            for s in subs:
+                off = [f for f in PAB_FLAGS
+                       if get(s.props, f) is not UNKNOWN and not truthy(get(s.props, f))]
+                if off:
+                    report(f"S3 bucket {label(b)} leaves {', '.join(off)} off in {label(s)}. Set "
+                           "all four public-access-block flags to true.", s.urn)
+
+
+def _ownership(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            subs = _sub(stack, b, OWNERSHIP)
+            if not subs:
+                _missing(report, b, "BucketOwnershipControls",
+                         "Add one with rule.object_ownership 'BucketOwnerEnforced' (disables ACLs).")
+                continue
+            for s in subs:
+                own = get(one(get(s.props, "rule")), "objectOwnership")
+                if own is not UNKNOWN and own != "BucketOwnerEnforced":
+                    report(f"S3 bucket {label(b)} has object ownership '{own}'. Set "
+                           f"rule.object_ownership to 'BucketOwnerEnforced' on {label(s)}.", s.urn)
+
+
+def _denies_insecure_transport(doc) -> bool:
+    for st in as_list(get(doc, "Statement")):
+        if get(st, "Effect") != "Deny":
+            continue
+        actions = [a for a in as_list(get(st, "Action")) if isinstance(a, str)]
+        if not any(a in ("s3:*", "*") for a in actions):
+            continue
+        cond = get(st, "Condition")
+        bool_cond = get(cond, "Bool")
+        value = get(bool_cond, "aws:SecureTransport")
+        values = [str(v).lower() for v in as_list(value)]
+        if "false" in values:
+            return True
+    return False
+
+
+def _tls_only(stack, ctx, report):
+    for b in stack.of(BUCKET):
+        with per_resource():
+            subs = _sub(stack, b, POLICY)
+            if not subs:
+                _missing(report, b, "BucketPolicy",
+                         "Add a bucket policy that denies s3:* when aws:SecureTransport is "
+                         "'false'.")
+                continue
+            docs = [parse_json_doc(get(s.props, "policy")) for s in subs]
+            if any(d is UNKNOWN for d in docs):
+                continue
+            if not any(_denies_insecure_transport(d) for d in docs if d is not None):
+                report(f"S3 bucket {label(b)} has a bucket policy that does not deny non-TLS "
+                       "requests. Add a Deny statement for s3:* with Condition "
+                       "{\"Bool\": {\"aws:SecureTransport\": \"false\"}}.", subs[0].urn)
+
+
+def _lifecycle(stack, ctx, report):
+    minimum = ctx.num("minimumNoncurrentDays")
+    for b in stack.of(BUCKET):
+        with per_resource():
+            if tier(b) not in (ctx["tiers"] or []):
+                continue
+            subs = _sub(stack, b, LIFECYCLE)
+            if not subs:
+                if ctx["requireLifecycle"]:
+                    _missing(report, b, "BucketLifecycleConfiguration",
+                             "Add one that expires noncurrent versions after at least "
+                             f"{fmt_num(minimum)} days (the database backup retention).")
+                continue
+            for s in subs:
+                for rule in items(get(s.props, "rules")):
+                    if rule is UNKNOWN or get(rule, "status") == "Disabled":
+                        continue
+                    nve = one(get(rule, "noncurrentVersionExpiration"))
+                    days = number(get(nve, "noncurrentDays"))
+                    if days is not None and days < minimum:
+                        rid = get(rule, "id") or "?"
+                        report(f"S3 bucket {label(b)} expires noncurrent versions after "
+                               f"{fmt_num(days)} days in lifecycle rule '{rid}', shorter than "
+                               f"the {fmt_num(minimum)}-day database backup retention. Raise "
+                               f"noncurrent_version_expiration.noncurrent_days on {label(s)}.",
+                               s.urn)
+
+
+def _print_buckets(stack):
+    return [b for b in stack.of(BUCKET) if tier(b) == PRINT_TIER]
+
+
+def _replication_rules(stack, b):
+    subs = _sub(stack, b, REPLICATION)
+    return subs, [(s, r) for s in subs for r in items(get(s.props, "rules"))
+                  if r is not UNKNOWN and get(r, "status") != "Disabled"]
+
+
+def _replication(stack, ctx, report):
+    if not ctx.is_prod:
+        return
+    for b in _print_buckets(stack):
+        with per_resource():
+            subs, rules = _replication_rules(stack, b)
+            if not subs:
+                _missing(report, b, "BucketReplicationConfig",
+                         f"Replicate the print-files bucket to a bucket in {ctx.dr_region}.")
+                continue
+            if not rules:
+                report(f"S3 bucket {label(b)} has no enabled replication rule. Enable a rule "
+                       f"that replicates to the replica bucket in {ctx.dr_region}.", subs[0].urn)
+                continue
+            src_region = stack.region_of(b)
+            for s, r in rules:
+                dest_arn = get(one(get(r, "destination")), "bucket")
+                if dest_arn is UNKNOWN:
+                    dests = [d for d in (s.property_dependencies or {}).get("rules", [])
+                             if d.resource_type == BUCKET and d.urn != b.urn]
+                else:
+                    dests = [d for d in stack.of(BUCKET) if d.urn != b.urn and isinstance(
+                        dest_arn, str) and (dest_arn in stack.identifiers(d) or any(
+                            dest_arn.endswith(":" + i) for i in stack.identifiers(d)))]
+                for d in dests:
+                    dregion = stack.region_of(d)
+                    if dregion is UNKNOWN or src_region is UNKNOWN:
+                        continue
+                    if dregion == src_region:
+                        report(f"S3 bucket {label(b)} replicates to {label(d)} in the same region "
+                               f"({dregion}). Replicate the print files to a bucket in "
+                               f"{ctx.dr_region}.", s.urn)
+
+
+def _rtc(stack, ctx, report):
+    if not ctx.is_prod:
+        return
+    minutes_required = ctx.num("minutes")
+    for b in _print_buckets(stack):
+        with per_resource():
+            _, rules = _replication_rules(stack, b)
+            for s, r in rules:
+                dest = one(get(r, "destination"))
+                rt = one(get(dest, "replicationTime"))
+                mt = one(get(dest, "metrics"))
+                if UNKNOWN in (rt, mt):
+                    continue
+                rt_ok = get(rt, "status") == "Enabled" and number(
+                    get(one(get(rt, "time")), "minutes")) == minutes_required
+                mt_ok = get(mt, "status") == "Enabled"
+                if not (rt_ok and mt_ok):
+                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
+                           "does not use Replication Time Control. Set destination."
+                           f"replication_time (status Enabled, time.minutes "
+                           f"{fmt_num(minutes_required)}) and destination.metrics (status "
+                           f"Enabled, event_threshold.minutes {fmt_num(minutes_required)}) "
+                           f"on {label(s)}.", s.urn)
+
+
+def _delete_markers(stack, ctx, report):
+    if not ctx.is_prod:
+        return
+    for b in _print_buckets(stack):
+        with per_resource():
+            _, rules = _replication_rules(stack, b)
+            for s, r in rules:
+                st = get(one(get(r, "deleteMarkerReplication")), "status")
+                if st is UNKNOWN:
+                    continue
+                if st != "Enabled":
+                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
+                           "does not replicate delete markers, so the replica diverges from "
+                           "the source. Set delete_marker_replication.status to 'Enabled' on "
+                           f"{label(s)}.", s.urn)
+
+
+def _replication_kms(stack, ctx, report):
+    if not ctx.is_prod:
+        return
+    for b in _print_buckets(stack):
+        with per_resource():
+            _, rules = _replication_rules(stack, b)
+            for s, r in rules:
+                ssc = one(get(r, "sourceSelectionCriteria"))
+                sse = get(one(get(ssc, "sseKmsEncryptedObjects")), "status")
+                key = get(one(get(one(get(r, "destination")), "encryptionConfiguration")),
+                          "replicaKmsKeyId")
+                if UNKNOWN in (sse, key):
+                    continue
+                if sse != "Enabled" or not key:
+                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
+                           "would skip SSE-KMS objects. Set source_selection_criteria."
+                           "sse_kms_encrypted_objects.status 'Enabled' and destination."
+                           "encryption_configuration.replica_kms_key_id (a key in the DR "
+                           f"region) on {label(s)}.", s.urn)
+
+
+TIERS_SCHEMA = {"tiers": {"type": "array", "items": {"type": "string"}, "default": LOCKED_TIERS,
+                          "description": "data-tier tag values whose buckets need Object Lock."}}
+
+POLICIES = [
+    resource_policy(
+        "aws-s3-bucket-required-tags",
+        "S3 buckets carry the app, env, owner and data-tier tags.",
+        [BUCKET], _required_tags,
+        {"requiredTags": {"type": "array", "items": {"type": "string"},
+                          "default": ["app", "env", "owner", TIER_TAG],
+                          "description": "Tags every bucket must have."}}),
+    resource_policy(
+        "aws-s3-bucket-no-force-destroy",
+        "S3 buckets in a production stack do not set forceDestroy.",
+        [BUCKET], _no_force_destroy),
+    resource_policy(
+        "aws-s3-bucket-object-lock-enabled",
+        "Print-file, replica and backup buckets are created with Object Lock enabled.",
+        [BUCKET], _object_lock_enabled, TIERS_SCHEMA),
+    stack_policy(
+        "aws-s3-bucket-versioning-enabled",
+        "Every S3 bucket has a BucketVersioning resource with status Enabled.",
+        _versioning),
+    stack_policy(
+        "aws-s3-bucket-object-lock-retention",
+        "Object Lock buckets have a default retention at or above the threshold.",
+        _object_lock_retention,
+        {**TIERS_SCHEMA,
+         "minimumRetentionDays": {"type": "number", "minimum": 1, "default": 35,
+                                  "description": "Minimum default Object Lock retention in "
+                                                 "days for print-file buckets (default 35)."},
+         "backupMinimumRetentionDays": {"type": "number", "minimum": 1, "default": 7,
+                                        "description": "Minimum default Object Lock retention "
+                                                       "in days for backup buckets (default 7; "
+                                                       "the lifecycle keeps weekly/monthly "
+                                                       "dumps longer)."}}),
+    stack_policy(
+        "aws-s3-backup-bucket-compliance-lock",
+        "Backup buckets (tag data-tier=backup or role=backup) use Object Lock COMPLIANCE mode.",
+        _backup_compliance),
+    stack_policy(
+        "aws-s3-bucket-sse-kms-cmk",
+        "Every S3 bucket is encrypted with SSE-KMS using a customer-managed key.",
+        _sse_kms),
+    stack_policy(
+        "aws-s3-bucket-public-access-block",
+        "Every S3 bucket has a public access block with all four flags on.",
+        _public_access_block),
+    stack_policy(
+        "aws-s3-bucket-ownership-enforced",
+        "Every S3 bucket uses BucketOwnerEnforced object ownership (no ACLs).",
+        _ownership),
+    stack_policy(
+        "aws-s3-bucket-tls-only",
+        "Every S3 bucket has a policy that denies requests without TLS.",
+        _tls_only),
+    stack_policy(
+        "aws-s3-bucket-noncurrent-version-retention",
+        "Noncurrent object versions are kept at least as long as database backups.",
+        _lifecycle,
+        {"tiers": {"type": "array", "items": {"type": "string"},
+                   "default": [PRINT_TIER, REPLICA_TIER],
+                   "description": "data-tier tag values whose buckets are checked (default the "
+                                  "print-file tiers; backup buckets have their own tiered "
+                                  "lifecycle)."},
+         "minimumNoncurrentDays": {"type": "number", "minimum": 1, "default": 35,
+                                   "description": "Minimum noncurrent-version expiration in "
+                                                  "days (default 35, the RDS backup retention)."},
+         "requireLifecycle": {"type": "boolean", "default": True,
+                              "description": "Require a lifecycle configuration on tiered "
+                                             "buckets (default true)."}}),
+    stack_policy(
+        "aws-s3-print-bucket-cross-region-replication",
+        "The print-files bucket replicates to a bucket in another region.",
+        _replication),
+    stack_policy(
+        "aws-s3-replication-time-control",
+        "Print-file replication uses Replication Time Control (15 minutes) with metrics.",
+        _rtc,
+        {"minutes": {"type": "number", "enum": [15], "default": 15,
+                     "description": "RTC threshold in minutes (S3 only supports 15)."}}),
+    stack_policy(
+        "aws-s3-replication-delete-markers",
+        "Print-file replication replicates delete markers.",
+        _delete_markers),
+    stack_policy(
+        "aws-s3-replication-kms-objects",
+        "Print-file replication includes SSE-KMS objects and re-encrypts them with a DR key.",
+        _replication_kms),
+]

@@ -1,0 +1,97 @@
+"""Stack-wide policies: protection of stateful resources, DR region placement, explicit
+regions. (Final snapshots / forceDestroy in production are covered per resource by
+aws-rds-instance-final-snapshot, aws-memorydb-cluster-final-snapshot and
+aws-s3-bucket-no-force-destroy.)"""
+
+from __future__ import annotations
+
+import re
+
+from pack_common import (
+    UNKNOWN, get, is_regional_aws, label, per_resource, resource_policy,
+    stack_policy, tags_of,
+)
+
+STATEFUL_TYPES = [
+    "aws:rds/instance:Instance",
+    "aws:s3/bucket:Bucket",
+    "aws:kms/key:Key",
+    "aws:kms/replicaKey:ReplicaKey",
+    "aws:secretsmanager/secret:Secret",
+    "aws:memorydb/cluster:Cluster",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+]
+DR_TYPES = ("aws:kms/replicaKey:ReplicaKey",
+            "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+DR_TOKEN = re.compile(r"(^|[-_:/])(replica|dr)($|[-_:/])", re.IGNORECASE)
+
+
+def is_dr_resource(res) -> bool:
+    if res.resource_type in DR_TYPES:
+        return True
+    tags = tags_of(res.props)
+    if tags.get("data-tier", "").endswith("-replica"):
+        return True
+    if tags.get("role", "").lower() in ("dr", "replica", "dr-replica"):
+        return True
+    return bool(DR_TOKEN.search(res.name))
+
+
+def _protected(stack, ctx, report):
+    if not ctx.serves_production:
+        return  # a drill is thrown away after the exercise
+    types = set(ctx["statefulTypes"] or [])
+    for r in stack.resources:
+        if r.resource_type in types and not r.opts.protect:
+            report(f"Stateful resource {label(r)} is not protected in a production stack; a "
+                   "mistaken `pulumi destroy` or replacement would delete it. Pass "
+                   "ResourceOptions(protect=True).", r.urn)
+
+
+def _dr_region(stack, ctx, report):
+    for r in stack.resources:
+        with per_resource():
+            if not is_regional_aws(r.resource_type) or r.resource_type.startswith(
+                    "pulumi:providers:"):
+                continue
+            if not (ctx.is_dr or is_dr_resource(r)):
+                continue
+            region = stack.region_of(r)
+            if region is UNKNOWN or region is None:
+                continue
+            if region != ctx.dr_region:
+                why = ("every regional resource of a DR stack" if ctx.is_dr
+                       else "it is tagged or named as a DR/replica resource")
+                report(f"{label(r)} is in {region}, but {why} must be in the DR region "
+                       f"{ctx.dr_region}. Set region='{ctx.dr_region}' on it.", r.urn)
+
+
+def _explicit_region(args, ctx, report):
+    t = args.resource_type
+    if not is_regional_aws(t) or t in (ctx["exemptTypes"] or []):
+        return
+    region = get(args.props, "region")
+    if region is UNKNOWN:
+        return
+    if not region:
+        report(f"AWS resource '{args.name}' ({t}) has no explicit region input. Set region= "
+               "explicitly (pulumi-aws v7 per-resource region) so primary and DR placement is "
+               "visible in the code and checkable by policy.")
+
+
+POLICIES = [
+    stack_policy("printflow-stateful-resources-protected",
+                 "Stateful resources in a production stack are protected (protect=True).",
+                 _protected,
+                 {"statefulTypes": {"type": "array", "items": {"type": "string"},
+                                    "default": STATEFUL_TYPES,
+                                    "description": "Type tokens that must be protected."}}),
+    stack_policy("printflow-dr-resources-in-dr-region",
+                 "Replica/DR resources, and every regional resource of a DR stack, are in the "
+                 "DR region.", _dr_region),
+    resource_policy("printflow-aws-resources-explicit-region",
+                    "Regional AWS resources set their region explicitly.", [], _explicit_region,
+                    {"exemptTypes": {"type": "array", "items": {"type": "string"},
+                                     "default": [],
+                                     "description": "Type tokens exempt from the check."}}),
+]

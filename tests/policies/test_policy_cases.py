@@ -1,0 +1,74 @@
+"""Every policy: the compliant baseline passes, and each mutation of it fails the expected
+policy. Everything runs through the analyzer gRPC protocol (tools.policy_analyzer)."""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.policies.cases import CASES
+
+BUG = "could not evaluate"
+
+
+def _summary(violations):
+    return "\n".join(f"  {v.level} {v.policy} [{v.resource_name}]: {v.message}"
+                     for v in violations)
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_baseline_is_compliant(analyzer, baselines, stack):
+    violations = analyzer.evaluate(baselines[stack])
+    assert violations == [], f"baseline {stack} is not compliant:\n{_summary(violations)}"
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_fixture_graphs_are_compliant(analyzer, fixture_graphs, stack):
+    violations = analyzer.evaluate(fixture_graphs[stack])
+    assert violations == [], f"fixture {stack} is not compliant:\n{_summary(violations)}"
+
+
+@pytest.fixture(scope="module")
+def case_results(analyzer, second_analyzer, baselines):
+    """{case id: violations | exception}, computed on two analyzer processes in parallel."""
+
+    def run(worker):
+        az, cases = worker
+        out = {}
+        for case in cases:
+            try:
+                graph = copy.deepcopy(baselines["prod"])
+                case.mutate(graph)
+                out[case.id] = az.evaluate(graph, case.config)
+            except Exception as exc:  # noqa: BLE001 - re-raised in the case's own test
+                out[case.id] = exc
+        return out
+
+    workers = [(analyzer, CASES[0::2]), (second_analyzer, CASES[1::2])]
+    results = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for part in pool.map(run, workers):
+            results.update(part)
+    return results
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_mutation_violates_policy(case_results, case):
+    violations = case_results[case.id]
+    if isinstance(violations, Exception):
+        raise violations
+    hits = [v for v in violations if v.policy == case.expect]
+    assert hits, f"{case.id}: expected a {case.expect} violation, got:\n{_summary(violations)}"
+    assert all(v.level == "mandatory" for v in hits)
+    assert not [v for v in violations if BUG in v.message], _summary(violations)
+    for v in hits:
+        assert v.urn.startswith("urn:pulumi:"), v
+        assert v.message.endswith(".") and len(v.message.split()) > 6, v.message
+
+
+def test_every_policy_has_a_case(analyzer):
+    covered = {c.expect for c in CASES}
+    missing = sorted(p.name for p in analyzer.policies if p.name not in covered)
+    assert not missing, f"policies without a failing mutation: {missing}"

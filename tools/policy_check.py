@@ -1,0 +1,227 @@
+"""Offline policy check: run the printflow-guardrails pack over resource graphs exactly the way
+`pulumi preview --policy-pack policies` runs it (see tools/policy_analyzer.py for the protocol).
+
+    python -m tools.policy_check                       # render prod and dr, check both
+    python -m tools.policy_check --stack prod --json
+    python -m tools.policy_check --graph out/prod.json --config policies/config/dr-drill.json
+    python -m tools.policy_check --list
+
+Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 bad input.
+Python API: `evaluate(graphs, config=None) -> list[Violation]` (re-exported from
+tools.policy_analyzer)."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from tools.policy_analyzer import (  # noqa: F401  (re-exported API)
+    PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, evaluate,
+    list_policies, parse_policy_config, stack_role_of, validate_graph,
+)
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+STACKS = ("prod", "dr")
+
+
+def load_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"The {what} file {path} does not exist.") from None
+    except (OSError, ValueError) as err:
+        raise InputError(f"The {what} file {path} could not be read as JSON ({err}).") from None
+
+
+def render_graphs(stacks: Sequence[str], use_fixtures: bool = False) -> Dict[str, Dict[str, Any]]:
+    """{stack: graph} from tools.render.render_stacks, or the built-in fixtures."""
+    if not use_fixtures:
+        try:
+            from tools.render import render_stacks  # type: ignore[import-not-found]
+        except ImportError:
+            render_stacks = None
+            print("note: tools.render is not available; checking the built-in fixture graphs "
+                  "(tools/policy_fixtures.py).", file=sys.stderr)
+        if render_stacks is not None:
+            params = [p for p in inspect.signature(render_stacks).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+            try:
+                rendered = render_stacks(tuple(stacks)) if params else render_stacks()
+            except Exception as err:  # noqa: BLE001 - surfaced as bad input
+                raise InputError(f"Rendering the stacks with tools.render failed: "
+                                 f"{type(err).__name__}: {err}") from None
+            missing = [s for s in stacks if s not in rendered]
+            if missing:
+                raise InputError(f"tools.render did not produce the stack(s) {missing}.")
+            return {s: rendered[s] for s in stacks}
+    from tools.policy_fixtures import dr_graph, prod_graph
+    makers = {"prod": prod_graph, "dr": dr_graph}
+    return {s: makers[s]() for s in stacks}
+
+
+# ------------------------------------------------------------------------------------------------
+# Output
+# ------------------------------------------------------------------------------------------------
+
+def _table(rows: List[List[str]], headers: List[str], wrap_last: int = 0) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    if wrap_last:
+        widths[-1] = min(widths[-1], wrap_last)
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    for r in rows:
+        last = r[-1]
+        chunks = [last[i:i + widths[-1]] for i in range(0, len(last), widths[-1])] if (
+            wrap_last and len(last) > widths[-1]) else [last]
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1] + [chunks[0]], widths)).rstrip())
+        pad = "  ".join(" " * w for w in widths[:-1])
+        lines.extend(f"{pad}  {c}" for c in chunks[1:])
+    return "\n".join(lines)
+
+
+def violations_table(violations: Sequence[Violation]) -> str:
+    if not violations:
+        return "No policy violations."
+    rows = [[v.stack, v.level, v.policy, v.resource_name or "(stack)", v.message.replace(
+        "\n", " ")] for v in violations]
+    return _table(rows, ["STACK", "LEVEL", "POLICY", "RESOURCE", "MESSAGE"], wrap_last=100)
+
+
+def policies_table(policies: Sequence[PolicyInfo]) -> str:
+    rows = [[p.name, p.level, p.kind, p.description] for p in policies]
+    return _table(rows, ["POLICY", "ENFORCEMENT", "KIND", "DESCRIPTION"]) + \
+        f"\n\n{len(policies)} policies."
+
+
+def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
+          pack_name: str = "printflow-guardrails", pack_version: str = "") -> Dict[str, Any]:
+    levels = {"mandatory": "error", "remediate": "error", "advisory": "warning",
+              "disabled": "none"}
+    rules = [{"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
+              "fullDescription": {"text": p.description},
+              "defaultConfiguration": {"level": levels.get(p.level, "warning")},
+              "properties": {"enforcementLevel": p.level, "kind": p.kind}} for p in policies]
+    index = {p.name: i for i, p in enumerate(policies)}
+    results = []
+    for v in violations:
+        result = {
+            "ruleId": v.policy, "level": levels.get(v.level, "warning"),
+            "message": {"text": v.message},
+            "locations": [{"logicalLocations": [{
+                "name": v.resource_name or v.urn.split("::")[-1],
+                "fullyQualifiedName": v.urn, "kind": "resource"}]}],
+            "properties": {"stack": v.stack, "urn": v.urn, "resourceType": v.resource_type,
+                           "enforcementLevel": v.level},
+        }
+        if v.policy in index:
+            result["ruleIndex"] = index[v.policy]
+        results.append(result)
+    driver = {"name": pack_name, "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/"
+              "crossguard/", "rules": rules}
+    if pack_version:
+        driver["version"] = pack_version
+    return {"version": "2.1.0", "$schema": SARIF_SCHEMA,
+            "runs": [{"tool": {"driver": driver}, "results": results}]}
+
+
+# ------------------------------------------------------------------------------------------------
+# CLI
+# ------------------------------------------------------------------------------------------------
+
+def _discard(booting, analyzer: Analyzer) -> None:
+    try:
+        booting.result()
+    except Exception:  # noqa: BLE001 - the render error is the one to report
+        pass
+    analyzer.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m tools.policy_check",
+        description="Run the printflow-guardrails CrossGuard pack over resource graphs through "
+                    "the Pulumi analyzer protocol (no Pulumi CLI needed).")
+    p.add_argument("--graph", action="append", default=[], metavar="FILE",
+                   help="a printflow-resource-graph/1 JSON file (repeatable)")
+    p.add_argument("--stack", action="append", default=[], choices=STACKS,
+                   help="render this stack with tools.render (repeatable; default: prod and dr "
+                        "when no --graph is given)")
+    p.add_argument("--fixtures", action="store_true",
+                   help="with --stack: use the built-in fixture graphs instead of tools.render")
+    p.add_argument("--config", metavar="FILE",
+                   help="policy config JSON in the CLI's --policy-pack-config format")
+    p.add_argument("--stack-role", choices=STACK_ROLES,
+                   help="force the stackRole of every policy (default: from each graph's "
+                        "printflow:role / printflow:dr.mode config)")
+    p.add_argument("--json", action="store_true", help="print violations as JSON")
+    p.add_argument("--sarif", metavar="FILE", help="also write a SARIF 2.1.0 report to FILE")
+    p.add_argument("--list", action="store_true",
+                   help="list every policy with its enforcement level and description")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.list:
+            with Analyzer() as analyzer:
+                policies = analyzer.policies
+            if args.json:
+                print(json.dumps([p.__dict__ for p in policies], indent=2))
+            else:
+                print(policies_table(policies))
+            return 0
+        config = load_json(args.config, "policy config") if args.config else None
+        parse_policy_config(config, f"policy config {args.config}")
+        graphs: List[Dict[str, Any]] = []
+        for path in args.graph:
+            graphs.append(validate_graph(load_json(path, "graph"), path))
+        stacks = args.stack or ([] if args.graph else list(STACKS))
+        analyzer = Analyzer()
+        # Boot the pack process while this process renders the stacks (two cores, one each).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            booting = pool.submit(analyzer.start)
+            try:
+                if stacks:
+                    graphs.extend(render_graphs(stacks, args.fixtures).values())
+            except BaseException:
+                _discard(booting, analyzer)
+                raise
+            booting.result()
+        with analyzer:
+            violations: List[Violation] = []
+            for g in graphs:
+                violations.extend(analyzer.evaluate(g, config, args.stack_role))
+            policies = analyzer.policies
+            pack = (analyzer.pack_name, analyzer.pack_version)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except AnalyzerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.sarif:
+        try:
+            Path(args.sarif).write_text(json.dumps(sarif(violations, policies, *pack), indent=2)
+                                        + "\n", encoding="utf-8")
+        except OSError as err:
+            print(f"error: cannot write the SARIF report {args.sarif}: {err}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps([v.to_dict() for v in violations], indent=2))
+    else:
+        print(violations_table(violations))
+        mandatory = sum(v.level == "mandatory" for v in violations)
+        print(f"\n{len(graphs)} graph(s), {len(violations)} violation(s), {mandatory} mandatory.")
+    return 1 if any(v.level in ("mandatory", "remediate") for v in violations) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
