@@ -117,7 +117,7 @@ class Cache(pulumi.ComponentResource):
             tags=args.tags, opts=child_options(self))
         self.group = aws.elasticache.ReplicationGroup(
             f"{name}-group", region=args.region,
-            description="Printflow cache (not for queues)",
+            description="Printflow cache: evictable, regenerable data only",
             engine="redis", engine_version="7.1", node_type=args.settings.node_type,
             num_cache_clusters=args.settings.replicas + 1,
             automatic_failover_enabled=True, multi_az_enabled=True,
