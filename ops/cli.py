@@ -1,0 +1,154 @@
+"""Argument parsing and dispatch for `python -m ops`. Exit codes: 0 pass, 1 failed check, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ops import audit, drill, report
+from ops.aws import Clients
+from ops.checks import CheckResult, any_failed, render_table, summary_line, to_json
+from ops.outputs import InputError, load_outputs
+from ops.timeutil import TimeInputError, iso, parse_time, real_now
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _time_arg(what: str) -> Callable[[str], datetime]:
+    def convert(text: str) -> datetime:
+        try:
+            return parse_time(text, what)
+        except TimeInputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ops", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("audit", help="verify a deployed environment against its stack outputs")
+    a.add_argument("--outputs", required=True, help="file from `pulumi stack output --json`")
+    a.add_argument("--json", action="store_true", help="machine-readable output")
+    a.add_argument("--rpo-target-seconds", type=int, default=audit.DEFAULT_RPO_SECONDS)
+    a.add_argument("--now", type=_time_arg("--now"), help="ISO 8601 clock override (tests, replays)")
+    a.add_argument("--sample", type=int, default=audit.DEFAULT_SAMPLE, help="recent objects to sample")
+    a.add_argument("--skip", action="append", default=[], choices=audit.AREAS, metavar="AREA",
+                   help=f"skip an area ({', '.join(audit.AREAS)}); repeatable")
+
+    d = sub.add_parser("drill", help="DR-region restore drill (runbook §4)")
+    dsub = d.add_subparsers(dest="drill_command", required=True)
+
+    pf = dsub.add_parser("preflight", help="is the DR region ready to restore from?")
+    pf.add_argument("--outputs", required=True, help="prod stack outputs JSON")
+    pf.add_argument("--json", action="store_true")
+    pf.add_argument("--now", type=_time_arg("--now"))
+    pf.add_argument("--sample", type=int, default=10)
+    pf.add_argument("--rpo-target-seconds", type=int, default=drill.RPO_TARGET_SECONDS)
+    pf.add_argument("--dir", default="drills", help="drill state/record directory")
+
+    v = dsub.add_parser("verify", help="check the restored dr stack; compute achieved RPO/RTO")
+    v.add_argument("--outputs", required=True, help="dr stack outputs JSON")
+    v.add_argument("--target-time", required=True, type=_time_arg("--target-time"))
+    v.add_argument("--started-at", required=True, type=_time_arg("--started-at"))
+    v.add_argument("--recovered-point", type=_time_arg("--recovered-point"),
+                   help="measured on the restored DB, e.g. SELECT max(created_at) FROM orders")
+    v.add_argument("--wait-seconds", type=float, default=0, help="max wait for the instance")
+    v.add_argument("--poll-seconds", type=float, default=30)
+    v.add_argument("--sample", type=int, default=5, help="replica objects to GetObject")
+    v.add_argument("--now", type=_time_arg("--now"), help="clock override for the RTO end")
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--dir", default="drills")
+
+    r = dsub.add_parser("report", help="record the drill (JSON + Markdown) under --dir")
+    r.add_argument("--dir", default="drills")
+    r.add_argument("--operator", default=None, help="defaults to $USER")
+    r.add_argument("--now", type=_time_arg("--now"))
+    r.add_argument("--json", action="store_true")
+    return p
+
+
+def _emit(results: list[CheckResult], as_json: bool, title: str, **extra) -> int:
+    if as_json:
+        print(to_json(results, **extra))
+    else:
+        print(title)
+        print(render_table(results))
+        for key, value in extra.items():
+            if value is not None and not isinstance(value, (dict, list)):
+                print(f"{key}: {value}")
+        print(summary_line(results))
+    return EXIT_FAILED if any_failed(results) else EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace, clients: Clients) -> int:
+    out = load_outputs(args.outputs, require_primary=("dr", "backup_bucket"),
+                       command="`audit` of a primary stack")
+    now = args.now or real_now()
+    results = audit.run_audit(clients, out, now, args.rpo_target_seconds, args.sample, args.skip)
+    return _emit(results, args.json, f"Audit of {out.environment} ({out.primary_region}) at {iso(now)}",
+                 environment=out.environment, now=iso(now))
+
+
+def cmd_preflight(args: argparse.Namespace, clients: Clients) -> int:
+    out = load_outputs(args.outputs, require=("dr",), command="`drill preflight` (give it the prod outputs)")
+    now = args.now or real_now()
+    results, facts = drill.preflight(clients, out, now, args.sample, args.rpo_target_seconds)
+    drill.write_state(Path(args.dir), drill.PREFLIGHT_STATE, {
+        "phase": "preflight", "passed": not any_failed(results), "facts": facts,
+        "checks": [r.to_dict() for r in results]})
+    return _emit(results, args.json, f"Drill preflight: {out.primary_region} -> {out.dr_region}",
+                 backup_set=facts.get("backup_set"), latest_restorable=facts.get("latest_restorable"))
+
+
+def cmd_verify(args: argparse.Namespace, clients: Clients) -> int:
+    out = load_outputs(args.outputs, command="`drill verify`")
+    if out.dr is None and out.restore is None:
+        raise InputError(f"Outputs file {args.outputs} has neither `dr` nor `restore`, so `drill verify` "
+                         "cannot tell which backups the restore used. Give it the dr stack outputs "
+                         "(`pulumi stack output --stack dr --json`).")
+    opts = drill.VerifyOptions(target_time=args.target_time, started_at=args.started_at,
+                               wait_seconds=args.wait_seconds, poll_seconds=args.poll_seconds,
+                               sample=args.sample, recovered_point=args.recovered_point)
+    clock = (lambda: args.now) if args.now else real_now
+    results, facts = drill.verify(clients, out, opts, clock)
+    drill.write_state(Path(args.dir), drill.VERIFY_STATE, {
+        "phase": "verify", "passed": not any_failed(results), "facts": facts,
+        "checks": [r.to_dict() for r in results]})
+    return _emit(results, args.json, f"Drill verify: {out.database.identifier} in {out.database.region}",
+                 rpo_seconds=facts.get("rpo_seconds"), rto_seconds=facts.get("rto_seconds"))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
+    rec, paths = report.write_report(Path(args.dir), operator, (args.now or real_now()).replace(microsecond=0))
+    if args.json:
+        import json
+        print(json.dumps(rec, indent=2))
+    else:
+        print(f"Drill {rec['id']}: {rec['result']}")
+        for reason in rec["reasons"]:
+            print(f"  - {reason}")
+        print("Wrote " + ", ".join(str(p) for p in paths))
+    return EXIT_OK if rec["result"] == "PASSED" else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    clients = clients or Clients()
+    try:
+        if args.command == "audit":
+            return cmd_audit(args, clients)
+        if args.drill_command == "preflight":
+            return cmd_preflight(args, clients)
+        if args.drill_command == "verify":
+            return cmd_verify(args, clients)
+        return cmd_report(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
