@@ -256,6 +256,8 @@ class PrimaryDrOutputs(Strict):
     source_db_arn: str = Field(pattern=ARN_RE)
     replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
+    backup_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    backup_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
     replica_key_arns: ReplicaKeyArns
     laravel_secret_arn: str = Field(pattern=ARN_RE)
     pdf_service_secret_arn: str = Field(pattern=ARN_RE)

@@ -201,6 +201,8 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
             "source_db_arn": database.instance.arn,
             "replica_bucket_name": storage.replica.bucket.bucket,
             "replica_bucket_arn": storage.replica.bucket.arn,
+            "backup_bucket_name": backups.vault.bucket.bucket,
+            "backup_bucket_arn": backups.vault.bucket.arn,
             "replica_key_arns": replica_keys,
             "laravel_secret_arn": in_region(secrets.laravel.arn, region, dr_region),
             "pdf_service_secret_arn": in_region(secrets.pdf_service.arn, region, dr_region),
@@ -217,6 +219,8 @@ class DrSource:
     source_db_arn: pulumi.Output[str]
     replica_bucket_name: pulumi.Output[str]
     replica_bucket_arn: pulumi.Output[str]
+    backup_bucket_name: pulumi.Output[str]
+    backup_bucket_arn: pulumi.Output[str]
     replica_key_arns: dict[str, pulumi.Output[str]]
     laravel_secret_arn: pulumi.Output[str]
     pdf_service_secret_arn: pulumi.Output[str]
@@ -230,13 +234,14 @@ def _dr_source(settings: StackSettings) -> DrSource:
         p = dr.primary
         out = pulumi.Output.from_input
         return DrSource(out(p.replicated_backups_arn), out(p.source_db_arn), out(p.replica_bucket_name),
-                        out(p.replica_bucket_arn),
+                        out(p.replica_bucket_arn), out(p.backup_bucket_name), out(p.backup_bucket_arn),
                         {k: out(v) for k, v in p.replica_key_arns.model_dump().items()},
                         out(p.laravel_secret_arn), out(p.pdf_service_secret_arn))
     block = pulumi.StackReference(dr.primary_stack).require_output("dr")
     field_ = lambda key: block.apply(lambda b: b[key])  # noqa: E731
     return DrSource(field_("replicated_backups_arn"), field_("source_db_arn"),
                     field_("replica_bucket_name"), field_("replica_bucket_arn"),
+                    field_("backup_bucket_name"), field_("backup_bucket_arn"),
                     {k: block.apply(lambda b, k=k: b["replica_key_arns"][k]) for k in REPLICATED_KEY_PURPOSES},
                     field_("laravel_secret_arn"), field_("pdf_service_secret_arn"))
 
@@ -307,6 +312,10 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
     outputs.update({
         "print_bucket": replica_bucket,
         "print_replica_bucket": replica_bucket,
+        # prod's offsite vault already lives in this region: the DR apps keep dumping there
+        "backup_bucket": {"name": source.backup_bucket_name, "arn": source.backup_bucket_arn,
+                          "region": region, "object_lock_mode": "COMPLIANCE",
+                          "object_lock_days": settings.storage.backup_object_lock_days},
         "app_secrets": {"laravel_arn": source.laravel_secret_arn,
                         "pdf_service_arn": source.pdf_service_secret_arn, "replica_regions": []},
         "print_file_access_policy_arn": access.policy.arn,

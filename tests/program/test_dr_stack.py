@@ -125,7 +125,8 @@ def test_explicit_config_source_when_prod_state_is_unreachable(prod):
 
     block = prod.outputs["dr"]
     source = {k: block[k] for k in ("region", "replicated_backups_arn", "source_db_arn", "replica_bucket_name",
-                                    "replica_bucket_arn", "replica_key_arns", "laravel_secret_arn", "pdf_service_secret_arn")}
+                                    "replica_bucket_arn", "backup_bucket_name", "backup_bucket_arn",
+                                    "replica_key_arns", "laravel_secret_arn", "pdf_service_secret_arn")}
     config = config_with("dr", {})
     dr_block = json.loads(config["printflow:dr"])
     dr_block.pop("primary_stack")
@@ -135,3 +136,4 @@ def test_explicit_config_source_when_prod_state_is_unreachable(prod):
     assert not [r for r in graph.resources if r.type == "pulumi:pulumi:StackReference"]
     restore = graph.one("aws:rds/instance:Instance").inputs["restoreToPointInTime"]
     assert restore["sourceDbInstanceAutomatedBackupsArn"] == block["replicated_backups_arn"]
+    assert graph.outputs["backup_bucket"]["name"] == block["backup_bucket_name"]
