@@ -1,6 +1,6 @@
 """printflow-infra operations tooling: audit a deployed stack and run the DR restore drill.
 
-Paste-ready usage and the drill runbook: ops/RUNBOOK.md. Contracts read: docs/contracts.md §2–§4.
+Usage and the drill runbook: README.md, "Ops tools". Contracts read: docs/contracts.md §2–§4.
 
     python -m ops audit --outputs prod-outputs.json [--json] [--rpo-target-seconds 300] [--now ISO]
     python -m ops drill preflight --outputs prod-outputs.json

@@ -1,4 +1,4 @@
-"""Entry point: `python -m ops audit|drill ...` (see ops/RUNBOOK.md)."""
+"""Entry point: `python -m ops audit|drill ...` (usage: README.md, "Ops tools")."""
 
 import sys
 

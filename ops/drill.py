@@ -1,6 +1,6 @@
 """`ops drill preflight|verify`: the DR-region restore drill of runbook §4 (RPO 5 min, RTO 4 h).
 
-Definitions (also in RUNBOOK.md):
+Definitions (also in README.md, "How RPO and RTO are measured"):
 - target time T: the point the drill restores to (``--target-time``; the ``restore_time`` given
   to the dr stack; for a "latest" drill, the moment the disaster was declared).
 - recovered point R: ``--recovered-point`` when the operator measured it on the restored DB
