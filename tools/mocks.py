@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
 from google.protobuf import json_format
@@ -69,7 +70,7 @@ class RecordingMonitor(MockMonitor):
             "deleteBeforeReplace": bool(request.deleteBeforeReplace),
             "ignoreChanges": list(request.ignoreChanges),
             "additionalSecretOutputs": list(request.additionalSecretOutputs),
-            "dependsOn": list(request.dependencies),
+            "dependsOn": sorted(set(request.dependencies)),
         }
         self.registrations[urn] = Registration(
             urn=urn, type=request.type, name=request.name, custom=bool(request.custom),
@@ -107,7 +108,7 @@ def _service(type_token: str) -> str:
 class PlatformMocks(Mocks):
     """Computed values for the resource types and invokes the program uses."""
 
-    def __init__(self, default_region: str, stack_references: Optional[dict[str, dict]] = None):
+    def __init__(self, default_region: str, stack_references: Optional[Mapping[str, dict]] = None):
         self.default_region = default_region
         self.stack_references = stack_references or {}
         self._kms_ids: dict[str, str] = {}

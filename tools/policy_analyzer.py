@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -321,19 +322,37 @@ class Analyzer:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> "Analyzer":
+        return self.launch().connect()
+
+    def launch(self) -> "Analyzer":
+        """Start the pack process only: no thread, no gRPC yet, so this process may still fork.
+        The pack does not call its engine while starting, so the engine server comes in connect()."""
+        if self.proc is not None:
+            return self
         if not (self.pack_dir / "__main__.py").is_file():
             raise InputError(f"No policy pack at {self.pack_dir} (missing __main__.py).")
-        self.engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.engine_server)
-        engine_port = self.engine_server.add_insecure_port("127.0.0.1:0")
-        self.engine_server.start()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            self._engine_port = probe.getsockname()[1]
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PULUMI_CONFIG", None)
         # pulumi-analyzer-policy-python: `python -u -m pulumi.policy <engine> .` in the pack dir
         self.proc = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}", "."],
+            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{self._engine_port}", "."],
             cwd=str(self.pack_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        return self
+
+    def connect(self) -> "Analyzer":
+        """Serve the engine, wait for the pack's port, handshake and read the pack's policies."""
+        self.launch()
+        self.engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.engine_server)
+        engine_port = self.engine_server.add_insecure_port(f"127.0.0.1:{self._engine_port}")
+        if engine_port == 0:
+            self.close()
+            raise AnalyzerError(f"Could not serve the engine on 127.0.0.1:{self._engine_port}.")
+        self.engine_server.start()
         port = self._read_port()
         self.channel = grpc.insecure_channel(
             f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MSG),

@@ -13,12 +13,11 @@ tools.policy_analyzer)."""
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tools.policy_analyzer import (  # noqa: F401  (re-exported API)
     PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, evaluate,
@@ -39,30 +38,27 @@ def load_json(path: str, what: str) -> Any:
         raise InputError(f"The {what} file {path} could not be read as JSON ({err}).") from None
 
 
-def render_graphs(stacks: Sequence[str], use_fixtures: bool = False) -> Dict[str, Dict[str, Any]]:
-    """{stack: graph} from tools.render.render_stacks, or the built-in fixtures."""
-    if not use_fixtures:
-        try:
-            from tools.render import render_stacks  # type: ignore[import-not-found]
-        except ImportError:
-            render_stacks = None
-            print("note: tools.render is not available; checking the built-in fixture graphs "
-                  "(tools/policy_fixtures.py).", file=sys.stderr)
-        if render_stacks is not None:
-            params = [p for p in inspect.signature(render_stacks).parameters.values()
-                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-            try:
-                rendered = render_stacks(tuple(stacks)) if params else render_stacks()
-            except Exception as err:  # noqa: BLE001 - surfaced as bad input
-                raise InputError(f"Rendering the stacks with tools.render failed: "
-                                 f"{type(err).__name__}: {err}") from None
-            missing = [s for s in stacks if s not in rendered]
-            if missing:
-                raise InputError(f"tools.render did not produce the stack(s) {missing}.")
-            return {s: rendered[s] for s in stacks}
-    from tools.policy_fixtures import dr_graph, prod_graph
-    makers = {"prod": prod_graph, "dr": dr_graph}
-    return {s: makers[s]() for s in stacks}
+def render_graphs(stacks: Sequence[str], use_fixtures: bool = False,
+                  on_graph: Optional[Callable[[str, Dict[str, Any]], None]] = None,
+                  on_start: Optional[Callable[[], None]] = None) -> Dict[str, Dict[str, Any]]:
+    """{stack: graph} rendered by tools.render (dr in parallel with prod), or the hand-built
+    fixtures; `on_graph` is called as each graph is ready."""
+    notify = on_graph or (lambda _stack, _graph: None)
+    if use_fixtures:
+        if on_start:
+            on_start()
+        from tools.policy_fixtures import dr_graph, prod_graph
+        makers = {"prod": prod_graph, "dr": dr_graph}
+        graphs = {s: makers[s]() for s in stacks}
+        for stack, graph in graphs.items():
+            notify(stack, graph)
+        return graphs
+    from tools.render import RenderError, render_stacks
+
+    try:
+        return render_stacks(tuple(stacks), parallel=True, on_graph=notify, on_start=on_start)
+    except RenderError as err:
+        raise InputError(str(err)) from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,21 +180,37 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for path in args.graph:
             graphs.append(validate_graph(load_json(path, "graph"), path))
         stacks = args.stack or ([] if args.graph else list(STACKS))
-        analyzer = Analyzer()
-        # Boot the pack process while this process renders the stacks (two cores, one each).
+        # The pack process starts now, on the idle core, while this one imports and renders; the
+        # gRPC side is brought up once rendering has forked, so no gRPC thread is ever forked.
+        analyzer = Analyzer().launch()
+        # One worker, in order: connect to the pack, then evaluate each graph as soon as it
+        # exists, while this thread (and a forked process for dr) renders the stacks.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            booting = pool.submit(analyzer.start)
+            evaluations: list = []
+            booting: list = []
+
+            def boot() -> None:
+                booting.append(pool.submit(analyzer.connect))
+                evaluations.extend(pool.submit(analyzer.evaluate, g, config, args.stack_role) for g in graphs)
+
+            def evaluate_when_rendered(_stack: str, graph: Dict[str, Any]) -> None:
+                graphs.append(graph)
+                evaluations.append(pool.submit(analyzer.evaluate, graph, config, args.stack_role))
+
             try:
                 if stacks:
-                    graphs.extend(render_graphs(stacks, args.fixtures).values())
+                    render_graphs(stacks, args.fixtures, on_graph=evaluate_when_rendered, on_start=boot)
+                else:
+                    boot()
+                booting[0].result()
+                violations: List[Violation] = [v for e in evaluations for v in e.result()]
             except BaseException:
-                _discard(booting, analyzer)
+                for pending in evaluations:
+                    pending.cancel()
+                if booting:
+                    _discard(booting[0], analyzer)
                 raise
-            booting.result()
         with analyzer:
-            violations: List[Violation] = []
-            for g in graphs:
-                violations.extend(analyzer.evaluate(g, config, args.stack_role))
             policies = analyzer.policies
             pack = (analyzer.pack_name, analyzer.pack_version)
     except InputError as err:

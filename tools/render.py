@@ -13,14 +13,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import runpy
+import signal
 import sys
+import traceback
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+STACK_DIR = ROOT  # where Pulumi.<stack>.yaml files are read from
 PROJECT = "printflow"
 STACKS = ("prod", "dr")
 GRAPH_FORMAT = "printflow-resource-graph/1"
@@ -42,10 +47,10 @@ def _config_string(value: Any) -> str:
 
 
 def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
-    path = (root or ROOT) / f"Pulumi.{stack}.yaml"
+    path = (root or STACK_DIR) / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise RenderError(f"No stack file {path.name}; stacks here: "
-                          + ", ".join(sorted(p.name for p in (root or ROOT).glob("Pulumi.*.yaml"))))
+                          + ", ".join(sorted(p.name for p in (root or STACK_DIR).glob("Pulumi.*.yaml"))))
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -72,7 +77,7 @@ def unwrap(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- rendering
-def run_program(stack: str, config: dict[str, str], references: dict[str, dict],
+def run_program(stack: str, config: dict[str, str], references: Mapping[str, dict],
                 monitor: Optional["RecordingMonitor"] = None) -> "RecordingMonitor":
     """Run __main__.py under the mocks; the monitor holds what it registered."""
     import pulumi
@@ -99,31 +104,143 @@ def run_program(stack: str, config: dict[str, str], references: dict[str, dict],
     return monitor
 
 
-def render_stack(stack: str, references: Optional[dict[str, dict]] = None,
-                 config: Optional[dict[str, str]] = None) -> dict:
-    """Render one stack into a resource graph (see docs/contracts.md)."""
+def _validated(stack: str, config: dict[str, str]):
     from components.config import ConfigError, load_settings
 
-    config = stack_config(stack) if config is None else config
     try:
-        settings = load_settings(config, stack)
+        return load_settings(config, stack)
     except ConfigError as exc:
         raise RenderError(str(exc)) from None
+
+
+def render_stack(stack: str, references: Optional[Mapping[str, dict]] = None,
+                 config: Optional[dict[str, str]] = None) -> dict:
+    """Render one stack into a resource graph (see docs/contracts.md)."""
+    config = stack_config(stack) if config is None else config
+    settings = _validated(stack, config)
     if references is None and settings.dr and settings.dr.primary_stack:
         primary = render_stack(settings.dr.primary_stack.rsplit("/", 1)[-1])
         references = {settings.dr.primary_stack: unwrap(primary["outputs"])}
     monitor = run_program(stack, config, references or {})
-    resources = [r.to_json() for r in monitor.registrations.values()]
+    resources = sorted((r.to_json() for r in monitor.registrations.values()), key=lambda r: r["urn"])
     return {"format": GRAPH_FORMAT, "project": PROJECT, "stack": stack, "config": config,
             "outputs": monitor.stack_outputs, "resources": resources}
 
 
-def render_stacks(stacks: tuple[str, ...] = STACKS) -> dict[str, dict]:
-    """Render stacks in order; a DR stack reads the already rendered prod outputs."""
+def reference_name(stack: str) -> str:
+    """How a DR stack's StackReference names a stack rendered here."""
+    return f"{PROJECT}/{PROJECT}/{stack}"
+
+
+def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
+                  on_graph: Optional[Callable[[str, dict], None]] = None,
+                  on_start: Optional[Callable[[], None]] = None) -> dict[str, dict]:
+    """Render stacks in order; a later stack may reference an earlier one's outputs (DR -> prod).
+
+    `parallel` renders the last stack in a forked process on the other core while this one renders
+    the rest; the fork's StackReference waits only for the outputs it reads. `on_graph` is called
+    as each graph is ready; `on_start` once rendering has begun (after the fork, so threads it
+    starts are never forked)."""
+    notify = on_graph or (lambda _stack, _graph: None)
+    started = on_start or (lambda: None)
+    for stack in stacks:  # every stack's config first: a bad one stops everything before any render
+        _validated(stack, stack_config(stack))
+    if parallel and len(stacks) >= 2 and hasattr(os, "fork"):
+        return _render_with_fork(stacks, notify, started)
+    started()
     graphs: dict[str, dict] = {}
     for stack in stacks:
-        references = {f"{PROJECT}/{PROJECT}/{name}": unwrap(g["outputs"]) for name, g in graphs.items()}
+        references = {reference_name(name): unwrap(g["outputs"]) for name, g in graphs.items()}
         graphs[stack] = render_stack(stack, references=references or None)
+        notify(stack, graphs[stack])
+    return graphs
+
+
+class _PendingReferences(Mapping):
+    """Stack outputs that arrive through a pipe the first time a StackReference reads them."""
+
+    def __init__(self, read_fd: int):
+        self._read_fd = read_fd
+        self._loaded: Optional[dict] = None
+
+    def _load(self) -> dict:
+        if self._loaded is None:
+            with os.fdopen(self._read_fd) as source:
+                self._loaded = json.load(source)
+        return self._loaded
+
+    def __bool__(self) -> bool:  # present, even before it has arrived
+        return True
+
+    def __getitem__(self, key: str) -> dict:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def _render_with_fork(stacks: tuple[str, ...], notify: Callable[[str, dict], None],
+                      started: Callable[[], None]) -> dict[str, dict]:
+    *earlier, last = stacks
+    # Import what the child runs before forking: a module another thread is importing at the
+    # moment of the fork would stay locked in the child.
+    import components.platform  # noqa: F401
+    import pulumi.runtime.stack  # noqa: F401
+    import tools.mocks  # noqa: F401
+
+    outputs_read, outputs_write = os.pipe()
+    graph_read, graph_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child renders the last stack and sends its graph back
+        status = 0
+        try:
+            os.close(outputs_write)
+            os.close(graph_read)
+            try:
+                payload: dict = {"graph": render_stack(last, references=_PendingReferences(outputs_read))}
+            except RenderError as exc:
+                payload = {"error": str(exc)}
+            except BaseException:  # noqa: BLE001 - reported by the parent with its traceback
+                payload = {"crash": traceback.format_exc()}
+            with os.fdopen(graph_write, "w") as sink:
+                json.dump(payload, sink)
+        except BaseException:  # noqa: BLE001
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(outputs_read)
+    os.close(graph_write)
+    graphs: dict[str, dict] = {}
+    try:
+        started()
+        sink = os.fdopen(outputs_write, "w")
+        for stack in earlier:
+            references = {reference_name(n): unwrap(g["outputs"]) for n, g in graphs.items()}
+            graphs[stack] = render_stack(stack, references=references or None)
+        try:
+            with sink:
+                json.dump({reference_name(n): unwrap(g["outputs"]) for n, g in graphs.items()}, sink)
+        except BrokenPipeError:
+            pass  # the child stopped without reading; its payload says why
+        for stack in earlier:
+            notify(stack, graphs[stack])
+        with os.fdopen(graph_read) as source:
+            text = source.read()
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    os.waitpid(pid, 0)
+    payload = json.loads(text) if text else {"crash": "the render process died without a result"}
+    if "error" in payload:
+        raise RenderError(payload["error"])
+    if "crash" in payload:
+        raise RuntimeError(f"rendering {last} failed:\n{payload['crash']}")
+    graphs[last] = payload["graph"]
+    notify(last, graphs[last])
     return graphs
 
 
@@ -391,7 +508,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     stacks = tuple(args.stack) if args.stack else STACKS
     try:
-        graphs = render_stacks(stacks)
+        graphs = render_stacks(stacks, parallel=True)
     except RenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

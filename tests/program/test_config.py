@@ -120,7 +120,7 @@ def test_invalid_config_stops_the_preview_cleanly(tmp_path):
     (tmp_path / "Pulumi.prod.yaml").write_text(
         (ROOT / "Pulumi.prod.yaml").read_text().replace("APP_DEBUG: false", "APP_DEBUG: true", 1))
     script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.ROOT = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'prod']))")
+              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'prod']))")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
     assert "printflow:apps.laravel.APP_DEBUG must be 'false'" in result.stderr

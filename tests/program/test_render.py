@@ -65,3 +65,27 @@ def test_diagram_shows_the_data_flows(stacks):
     assert "==>|replicates, RTC 15 min|" in diagram
     assert "==>|PITR copy|" in diagram
     assert "prod to dr: restoreToPointInTime" in diagram
+
+
+def test_parallel_render_matches_the_sequential_one(stacks, tmp_path):
+    """The CLI renders dr in a forked process; the result must equal rendering in order."""
+    target = tmp_path / "both.json"
+    result = subprocess.run([sys.executable, "-m", "tools.render", "--quiet", "--graph", str(target)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    parallel = json.loads(target.read_text())
+    assert set(parallel) == {"prod", "dr"}
+    for name, graph in stacks.items():
+        assert json.dumps(parallel[name], sort_keys=True) == json.dumps(graph.raw, sort_keys=True), name
+
+
+def test_parallel_render_reports_a_config_error_cleanly(tmp_path):
+    (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+    (tmp_path / "Pulumi.dr.yaml").write_text(
+        (ROOT / "Pulumi.dr.yaml").read_text().replace("mode: drill", "mode: rehearsal"))
+    script = ("import sys, tools.render as r; from pathlib import Path; "
+              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main([]))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "printflow:dr.mode must be one of 'drill' or 'failover'" in result.stderr
+    assert "Traceback" not in result.stderr
