@@ -329,67 +329,61 @@ def _replication(stack, ctx, report):
                                f"{ctx.dr_region}.", s.urn)
 
 
-def _rtc(stack, ctx, report):
+def _print_replication_rules(stack, ctx):
+    """(bucket, replication resource, rule) for every rule of every print bucket, in prod;
+    a failure while reading one bucket does not stop the others."""
     if not ctx.is_prod:
         return
-    minutes_required = ctx.num("minutes")
     for b in _print_buckets(stack):
         with per_resource():
             _, rules = _replication_rules(stack, b)
             for s, r in rules:
-                dest = one(get(r, "destination"))
-                rt = one(get(dest, "replicationTime"))
-                mt = one(get(dest, "metrics"))
-                if UNKNOWN in (rt, mt):
-                    continue
-                rt_ok = get(rt, "status") == "Enabled" and number(
-                    get(one(get(rt, "time")), "minutes")) == minutes_required
-                mt_ok = get(mt, "status") == "Enabled"
-                if not (rt_ok and mt_ok):
-                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
-                           "does not use Replication Time Control. Set destination."
-                           f"replication_time (status Enabled, time.minutes "
-                           f"{fmt_num(minutes_required)}) and destination.metrics (status "
-                           f"Enabled, event_threshold.minutes {fmt_num(minutes_required)}) "
-                           f"on {label(s)}.", s.urn)
+                yield b, s, r
+
+
+def _rule_label(r, b) -> str:
+    return f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)}"
+
+
+def _rtc(stack, ctx, report):
+    minutes_required = ctx.num("minutes")
+    for b, s, r in _print_replication_rules(stack, ctx):
+        dest = one(get(r, "destination"))
+        rt = one(get(dest, "replicationTime"))
+        mt = one(get(dest, "metrics"))
+        if UNKNOWN in (rt, mt):
+            continue
+        rt_ok = get(rt, "status") == "Enabled" and number(
+            get(one(get(rt, "time")), "minutes")) == minutes_required
+        mt_ok = get(mt, "status") == "Enabled"
+        if not (rt_ok and mt_ok):
+            report(f"{_rule_label(r, b)} does not use Replication Time Control. Set destination."
+                   f"replication_time (status Enabled, time.minutes {fmt_num(minutes_required)}) "
+                   f"and destination.metrics (status Enabled, event_threshold.minutes "
+                   f"{fmt_num(minutes_required)}) on {label(s)}.", s.urn)
 
 
 def _delete_markers(stack, ctx, report):
-    if not ctx.is_prod:
-        return
-    for b in _print_buckets(stack):
-        with per_resource():
-            _, rules = _replication_rules(stack, b)
-            for s, r in rules:
-                st = get(one(get(r, "deleteMarkerReplication")), "status")
-                if st is UNKNOWN:
-                    continue
-                if st != "Enabled":
-                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
-                           "does not replicate delete markers, so the replica diverges from "
-                           "the source. Set delete_marker_replication.status to 'Enabled' on "
-                           f"{label(s)}.", s.urn)
+    for b, s, r in _print_replication_rules(stack, ctx):
+        st = get(one(get(r, "deleteMarkerReplication")), "status")
+        if st is not UNKNOWN and st != "Enabled":
+            report(f"{_rule_label(r, b)} does not replicate delete markers, so the replica "
+                   "diverges from the source. Set delete_marker_replication.status to 'Enabled' "
+                   f"on {label(s)}.", s.urn)
 
 
 def _replication_kms(stack, ctx, report):
-    if not ctx.is_prod:
-        return
-    for b in _print_buckets(stack):
-        with per_resource():
-            _, rules = _replication_rules(stack, b)
-            for s, r in rules:
-                ssc = one(get(r, "sourceSelectionCriteria"))
-                sse = get(one(get(ssc, "sseKmsEncryptedObjects")), "status")
-                key = get(one(get(one(get(r, "destination")), "encryptionConfiguration")),
-                          "replicaKmsKeyId")
-                if UNKNOWN in (sse, key):
-                    continue
-                if sse != "Enabled" or not key:
-                    report(f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)} "
-                           "would skip SSE-KMS objects. Set source_selection_criteria."
-                           "sse_kms_encrypted_objects.status 'Enabled' and destination."
-                           "encryption_configuration.replica_kms_key_id (a key in the DR "
-                           f"region) on {label(s)}.", s.urn)
+    for b, s, r in _print_replication_rules(stack, ctx):
+        ssc = one(get(r, "sourceSelectionCriteria"))
+        sse = get(one(get(ssc, "sseKmsEncryptedObjects")), "status")
+        key = get(one(get(one(get(r, "destination")), "encryptionConfiguration")), "replicaKmsKeyId")
+        if UNKNOWN in (sse, key):
+            continue
+        if sse != "Enabled" or not key:
+            report(f"{_rule_label(r, b)} would skip SSE-KMS objects. Set source_selection_criteria."
+                   "sse_kms_encrypted_objects.status 'Enabled' and destination."
+                   "encryption_configuration.replica_kms_key_id (a key in the DR region) on "
+                   f"{label(s)}.", s.urn)
 
 
 TIERS_SCHEMA = {"tiers": {"type": "array", "items": {"type": "string"}, "default": LOCKED_TIERS,
