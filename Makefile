@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACKS := --stack prod --stack dr
 
-.PHONY: help setup preview render policy policy-list graph diagram test bench clean
+.PHONY: help setup compile preview render policy policy-list graph diagram test bench clean
 
 help:
 	@echo "make preview   set up, render prod and dr offline, and check them against the policy pack"
@@ -21,14 +21,19 @@ $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 
 setup: $(STAMP)
 
-preview: $(STAMP)
+# Byte-compile the project once: this environment may set PYTHONDONTWRITEBYTECODE, and every
+# command here starts fresh processes (compileall skips what is already up to date).
+compile: $(STAMP)
+	@$(PY) -m compileall -q components tools policies ops __main__.py >/dev/null
+
+preview: compile
 	$(PY) -m tools.render $(STACKS)
 	$(MAKE) --no-print-directory policy
 
-render: $(STAMP)
+render: compile
 	$(PY) -m tools.render $(STACKS)
 
-policy: $(STAMP)
+policy: compile
 	$(PY) -m tools.policy_check $(STACKS) $(if $(SARIF),--sarif $(SARIF))
 
 policy-list: $(STAMP)
@@ -45,7 +50,7 @@ diagram: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: compile
 	$(PY) -m tools.bench
 
 clean:

@@ -437,14 +437,26 @@ class Analyzer:
             self.policies.append(PolicyInfo(p.name, p.description, LEVELS[p.enforcementLevel],
                                             kind, schema))
 
-    def _analyze(self, req):
-        if self._cache is None:
-            return self._call("Analyze", req)
-        key = (self._config_key, req.SerializeToString(deterministic=True))
-        resp = self._cache.get(key)
-        if resp is None:
-            resp = self._cache[key] = self._call("Analyze", req)
-        return resp
+    def _analyze_later(self, req):
+        """Send Analyze now and return a function that waits for its response. The engine also
+        analyzes resources concurrently; here it keeps the pack busy while requests are built."""
+        key = (self._config_key, req.SerializeToString(deterministic=True)) if self._cache is not None else None
+        if key is not None and key in self._cache:
+            cached = self._cache[key]
+            return lambda: cached
+        future = self.stub.Analyze.future(req)
+
+        def response():
+            try:
+                resp = future.result()
+            except grpc.RpcError as err:
+                tail = "".join(self._stderr[-20:]).strip()
+                raise AnalyzerError(f"The policy pack failed in Analyze: {err.details()}"
+                                    + (f"\n{tail}" if tail else "")) from None
+            if key is not None:
+                self._cache[key] = resp
+            return resp
+        return response
 
     def configure(self, config: Mapping[str, Dict[str, Any]]) -> None:
         req = analyzer_pb2.ConfigureAnalyzerRequest()
@@ -490,6 +502,7 @@ class Analyzer:
                     description=desc))
 
         stack_resources = []
+        pending = []
         for r in graph["resources"]:
             provider = index.provider(r)
             req = analyzer_pb2.AnalyzeRequest(
@@ -497,7 +510,7 @@ class Analyzer:
                 name=r.get("name") or r["urn"].split("::")[-1], options=_options(r))
             if provider is not None:
                 req.provider.CopyFrom(provider)
-            collect(self._analyze(req), r["urn"])
+            pending.append((r["urn"], self._analyze_later(req)))
             # AnalyzeStack sees final state: a provider's outputs include its inputs.
             props = {**(r.get("inputs") or {}), **(r.get("outputs") or {})}
             sr = analyzer_pb2.AnalyzerResource(
@@ -510,6 +523,8 @@ class Analyzer:
                 if urns:
                     sr.propertyDependencies[k].urns.extend(list(urns))
             stack_resources.append(sr)
+        for urn, response in pending:
+            collect(response(), urn)
         collect(self._call("AnalyzeStack", analyzer_pb2.AnalyzeStackRequest(
             resources=stack_resources)), "")
         return violations
