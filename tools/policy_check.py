@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -236,4 +237,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written and every child reaped by now. Skip tearing down the large module
+    # graph (pulumi_aws, gRPC): a third of a second on every run.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -528,4 +528,9 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    sys.exit(main())
+    code = main()
+    # Everything is written and the forked renderer reaped by now. Skip tearing down the large
+    # module graph (pulumi_aws): a third of a second on every run.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
