@@ -19,7 +19,6 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
 ACCOUNT_ID = "123456789012"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def _digest(*parts: Any, size: int = 8) -> str:

@@ -12,14 +12,9 @@ import copy
 import json
 from typing import Any, Dict, List, Optional
 
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from tools.wire import GRAPH_FORMAT, secret
+
 ACCOUNT = "123456789012"
-
-
-def secret(value: Any) -> Dict[str, Any]:
-    return {SIG: SECRET_SIG, "value": value}
 
 
 class GraphBuilder:
@@ -62,7 +57,7 @@ class GraphBuilder:
         return res
 
     def graph(self) -> Dict[str, Any]:
-        return {"format": "printflow-resource-graph/1", "project": self.project,
+        return {"format": GRAPH_FORMAT, "project": self.project,
                 "stack": self.stack, "config": copy.deepcopy(self.config),
                 "resources": copy.deepcopy(self.resources)}
 

@@ -24,12 +24,12 @@ from typing import Any, Callable, Iterator, Optional
 
 import yaml
 
+from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT  # where Pulumi.<stack>.yaml files are read from
 PROJECT = "printflow"
 STACKS = ("prod", "dr")
-GRAPH_FORMAT = "printflow-resource-graph/1"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
 class RenderError(Exception):
@@ -63,17 +63,6 @@ def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
             raise RenderError(f"{path.name}: {key} is an encrypted secret; this project keeps no "
                               "secrets in stack files (the program generates them)")
     return {str(k): _config_string(v) for k, v in config.items()}
-
-
-def unwrap(value: Any) -> Any:
-    """Wire-format value -> plain value (secrets revealed; only for mock data)."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            return unwrap(value.get("value"))
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -291,24 +280,14 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def _short(value: Any, limit: int = 140) -> str:
-    if isinstance(value, dict) and value.get(SECRET_SIG):
+    if is_secret(value):
         return "[secret]"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    text = json.dumps(unwrap_redacted(value), separators=(",", ":"), sort_keys=True) \
+    text = json.dumps(redact(value), separators=(",", ":"), sort_keys=True) \
         if isinstance(value, (dict, list)) else str(value)
     text = text.replace('"', "")
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def unwrap_redacted(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG):
-            return "[secret]"
-        return {k: unwrap_redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_redacted(v) for v in value]
-    return value
 
 
 def _arn_name(value: Any) -> Any:
@@ -320,7 +299,7 @@ def _arn_name(value: Any) -> Any:
 
 def _flatten(key: str, value: Any) -> list[str]:
     """Nested settings as dotted key=value pairs, so nothing is cut off."""
-    if isinstance(value, dict) and not value.get(SECRET_SIG):
+    if isinstance(value, dict) and not is_secret(value):
         if not value:
             return [f"{key}={{}}"]
         return [pair for k, v in sorted(value.items()) for pair in _flatten(f"{key}.{k}", v)]

@@ -9,9 +9,8 @@ import copy
 import json
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-SIG = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from tools.wire import SIG_KEY, UNKNOWN, is_secret, secret
+
 
 BUCKET = "aws:s3/bucket:Bucket"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
@@ -41,14 +40,9 @@ Graph = Dict[str, Any]
 Res = Dict[str, Any]
 
 
-def secret(value: Any) -> Dict[str, Any]:
-    return {SIG: SECRET_SIG, "value": value}
-
-
 def unwrap(value: Any) -> Any:
-    if isinstance(value, dict) and value.get(SIG) == SECRET_SIG:
-        return value["value"]
-    return value
+    """One level: a secret's plain value (the mutations edit the wrapped value in place)."""
+    return value["value"] if is_secret(value) else value
 
 
 def find(g: Graph, type_: str, pred: Optional[Callable[[Res], bool]] = None) -> List[Res]:
@@ -171,7 +165,7 @@ def edit_secret_json(r: Res, edit: Callable[[Dict[str, Any]], None]) -> None:
     for bag in (r.get("inputs") or {}, r.get("outputs") or {}):
         if "secretString" not in bag:
             continue
-        wrapped = isinstance(bag["secretString"], dict) and SIG in bag["secretString"]
+        wrapped = isinstance(bag["secretString"], dict) and SIG_KEY in bag["secretString"]
         data = json.loads(unwrap(bag["secretString"]))
         edit(data)
         text = json.dumps(data)
@@ -187,8 +181,8 @@ def make_unknown(g: Graph, keys: Optional[Iterable[str]] = None, nested: bool = 
     wanted = set(keys) if keys is not None else None
 
     def leaves(v: Any) -> Any:
-        if isinstance(v, dict) and v.get(SIG) == SECRET_SIG:
-            return {SIG: SECRET_SIG, "value": leaves(v["value"])}
+        if is_secret(v):
+            return secret(leaves(v["value"]))
         if isinstance(v, dict):
             return {k: leaves(x) for k, x in v.items()}
         if isinstance(v, list):

@@ -17,6 +17,7 @@ from tests.policies.graphs import (
 )
 from tools import policy_check
 from tools.policy_analyzer import evaluate, role_config
+from tools.wire import UNKNOWN
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEYS = {"APP_KEY", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET", "REDIS_PASSWORD",
@@ -101,7 +102,7 @@ def test_unknown_values_are_skipped_not_reported(analyzer, prod):
     db = one(g, RDS)
     for key in ("multiAz", "backupRetentionPeriod", "storageEncrypted", "kmsKeyId",
                 "deletionProtection", "skipFinalSnapshot"):
-        setp(db, key, "04da6b54-80e4-46f7-96ec-b56ff0331ba9")
+        setp(db, key, UNKNOWN)
     assert [v for v in analyzer.evaluate(g) if v.resource_name == db["name"]] == []
 
 

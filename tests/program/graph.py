@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from tools.render import render_stack, stack_config, unwrap
+from tools.render import render_stack, stack_config
+from tools.wire import unwrap
 
 STATEFUL_TYPES = (
     "aws:rds/instance:Instance",

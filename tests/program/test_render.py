@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 
-from tools.render import GRAPH_FORMAT, ROOT, format_mermaid, format_tree
+from tools.render import ROOT, format_mermaid, format_tree
+from tools.wire import GRAPH_FORMAT
 
 README = ROOT / "README.md"
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from tests.program.graph import STATEFUL_TYPES, Graph
+from tools.wire import contains_secret
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
 def test_every_stateful_resource_is_protected_in_prod(prod: Graph):
@@ -54,17 +54,13 @@ def test_stateful_and_network_resources_are_tagged(prod: Graph):
     assert untagged == []
 
 
-def _contains_secret(value) -> bool:
-    return SECRET_SIG in json.dumps(value)
-
-
 def test_outputs_follow_the_contract_and_hold_no_secret(prod: Graph):
     outputs = prod.outputs
     for key in ("environment", "mode", "primary_region", "dr_region", "database", "print_bucket",
                 "print_replica_bucket", "backup_bucket", "queue_store", "app_secrets", "kms_keys",
                 "alarms", "network", "dr"):
         assert key in outputs, key
-    assert not _contains_secret(prod.wire_outputs)
+    assert not contains_secret(prod.wire_outputs)
     dr = outputs["dr"]
     assert set(dr) >= {"region", "replicated_backups_arn", "source_db_arn", "replica_bucket_name",
                        "replica_bucket_arn", "replica_key_arns", "laravel_secret_arn", "pdf_service_secret_arn"}
