@@ -13,11 +13,12 @@ from .config import AlarmSettings
 
 HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
 QUEUE_NAMESPACE = "Printflow/Queues"
-# metric -> (period seconds, evaluation periods): the beat each job is expected to keep.
+# metric -> (alarm slug, period seconds, evaluation periods): the beat each job keeps. The nightly
+# dump's window comes from config (alarms.thresholds.nightly_dump_*).
 HEARTBEATS = {
-    "NightlyLogicalDump": (86400, 1),
-    "SchedulerHeartbeat": (300, 2),
-    "PdfWorkerHeartbeat": (300, 2),
+    "NightlyLogicalDump": ("nightly-dump", None, None),
+    "SchedulerHeartbeat": ("scheduler", 300, 2),
+    "PdfWorkerHeartbeat": ("pdf-worker", 300, 2),
 }
 
 
@@ -170,9 +171,9 @@ class PlatformAlarms(pulumi.ComponentResource):
                       period=300, evaluation_periods=1, treat_missing_data="ignore", critical=True),
             ]
         env = {"Environment": args.environment}
-        for metric, (period, periods) in HEARTBEATS.items():
-            slug = {"NightlyLogicalDump": "nightly-dump", "SchedulerHeartbeat": "scheduler",
-                    "PdfWorkerHeartbeat": "pdf-worker"}[metric]
+        for metric, (slug, period, periods) in HEARTBEATS.items():
+            period = period or t.nightly_dump_period_seconds
+            periods = periods or t.nightly_dump_periods
             specs.append(_Spec(f"{slug}-heartbeat", f"Dead man's switch: no {metric} beat",
                                HEARTBEAT_NAMESPACE, metric, "Sum", lt, 1, env, period=period,
                                evaluation_periods=periods, treat_missing_data="breaching",

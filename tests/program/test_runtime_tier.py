@@ -225,8 +225,15 @@ def test_platform_critical_composite_covers_the_data_loss_alarms(prod: Graph):
     assert referenced <= names
 
 
-def test_thresholds_come_from_config(render_variant):
-    graph = render_variant("prod", {"printflow:alarms": {"thresholds": {"queue_memory_percent": 60, "rds_cpu_percent": 70}}})
-    by_metric = {a.inputs["metricName"]: a.inputs["threshold"] for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert by_metric["DatabaseMemoryUsagePercentage"] == 60
-    assert by_metric["CPUUtilization"] == 70
+def test_thresholds_come_from_config(prod: Graph, render_variant):
+    graph = render_variant("prod", {"printflow:alarms": {"thresholds": {
+        "queue_memory_percent": 60, "rds_cpu_percent": 70,
+        "nightly_dump_period_seconds": 43200, "nightly_dump_periods": 3}}})
+    by_metric = {a.inputs["metricName"]: a.inputs for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert by_metric["DatabaseMemoryUsagePercentage"]["threshold"] == 60
+    assert by_metric["CPUUtilization"]["threshold"] == 70
+    nightly = by_metric["NightlyLogicalDump"]
+    assert (nightly["period"], nightly["evaluationPeriods"]) == (43200, 3)
+    default = next(a.inputs for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                   if a.inputs["metricName"] == "NightlyLogicalDump")
+    assert (default["period"], default["evaluationPeriods"]) == (86400, 2)
