@@ -20,11 +20,14 @@ import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import yaml
 
 from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
+
+if TYPE_CHECKING:
+    from tools.mocks import RecordingMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT  # where Pulumi.<stack>.yaml files are read from
