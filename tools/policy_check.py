@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from tools.policy_analyzer import (  # noqa: F401  (re-exported API)
-    PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, evaluate,
-    list_policies, parse_policy_config, stack_role_of, validate_graph,
+from tools.policy_analyzer import (
+    STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, parse_policy_config,
+    validate_graph,
 )
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -132,12 +132,36 @@ def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
 # CLI
 # ------------------------------------------------------------------------------------------------
 
-def _discard(booting, analyzer: Analyzer) -> None:
-    try:
-        booting.result()
-    except Exception:  # noqa: BLE001 - the render error is the one to report
-        pass
-    analyzer.close()
+class _Pipeline:
+    """One worker, in order: connect to the pack, then evaluate each graph as soon as it exists,
+    while the caller (and a forked process for dr) renders the stacks."""
+
+    def __init__(self, analyzer: Analyzer, config: Optional[Dict[str, Any]], stack_role: Optional[str]):
+        self.analyzer, self.config, self.stack_role = analyzer, config, stack_role
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.connected: Optional[Future] = None
+        self.evaluations: List[Future] = []
+
+    def connect(self) -> None:
+        if self.connected is None:
+            self.connected = self.pool.submit(self.analyzer.connect)
+
+    def add(self, graph: Dict[str, Any]) -> None:
+        self.connect()
+        self.evaluations.append(self.pool.submit(self.analyzer.evaluate, graph, self.config, self.stack_role))
+
+    def violations(self) -> List[Violation]:
+        self.connect()
+        self.connected.result()
+        return [v for e in self.evaluations for v in e.result()]
+
+    def __enter__(self) -> "_Pipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for pending in self.evaluations:
+            pending.cancel()
+        self.pool.shutdown(wait=True)  # never close the analyzer under a running call
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,35 +206,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             graphs.append(validate_graph(load_json(path, "graph"), path))
         stacks = args.stack or ([] if args.graph else list(STACKS))
         # The pack process starts now, on the idle core, while this one imports and renders; the
-        # gRPC side is brought up once rendering has forked, so no gRPC thread is ever forked.
+        # gRPC side comes up once rendering has forked, so no gRPC thread is ever forked.
         analyzer = Analyzer().launch()
-        # One worker, in order: connect to the pack, then evaluate each graph as soon as it
-        # exists, while this thread (and a forked process for dr) renders the stacks.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            evaluations: list = []
-            booting: list = []
+        try:
+            with _Pipeline(analyzer, config, args.stack_role) as pipeline:
+                given = list(graphs)
 
-            def boot() -> None:
-                booting.append(pool.submit(analyzer.connect))
-                evaluations.extend(pool.submit(analyzer.evaluate, g, config, args.stack_role) for g in graphs)
+                def start() -> None:  # after the fork when rendering: gRPC starts only now
+                    for graph in given:
+                        pipeline.add(graph)
 
-            def evaluate_when_rendered(_stack: str, graph: Dict[str, Any]) -> None:
-                graphs.append(graph)
-                evaluations.append(pool.submit(analyzer.evaluate, graph, config, args.stack_role))
+                def rendered(_stack: str, graph: Dict[str, Any]) -> None:
+                    graphs.append(graph)
+                    pipeline.add(graph)
 
-            try:
                 if stacks:
-                    render_graphs(stacks, args.fixtures, on_graph=evaluate_when_rendered, on_start=boot)
+                    render_graphs(stacks, args.fixtures, on_start=start, on_graph=rendered)
                 else:
-                    boot()
-                booting[0].result()
-                violations: List[Violation] = [v for e in evaluations for v in e.result()]
-            except BaseException:
-                for pending in evaluations:
-                    pending.cancel()
-                if booting:
-                    _discard(booting[0], analyzer)
-                raise
+                    start()
+                violations: List[Violation] = pipeline.violations()
+        except BaseException:
+            analyzer.close()
+            raise
         with analyzer:
             policies = analyzer.policies
             pack = (analyzer.pack_name, analyzer.pack_version)

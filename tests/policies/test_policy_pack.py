@@ -289,3 +289,27 @@ def test_ssm_fixture_values_are_secret_wrapped(fixture_graphs):
     """The fixture exercises the `value` (Pulumi secret) form, the render the insecureValue form."""
     assert any(isinstance(r["inputs"].get("value"), dict)
                for r in fixture_graphs["prod"]["resources"] if r["type"] == SSM)
+
+
+@pytest.mark.parametrize("fail_after_start", [False, True])
+def test_a_failed_render_leaves_no_pack_process(monkeypatch, capsys, fail_after_start):
+    """The pack starts before rendering; however rendering fails, the pack process is stopped."""
+    started = []
+
+    class RecordingAnalyzer(policy_check.Analyzer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    def failing_render(stacks, use_fixtures=False, on_graph=None, on_start=None):
+        if fail_after_start:
+            on_start()
+            started[0].connect()  # the pack is up and serving, not just launched
+        raise policy_check.InputError("the stack config is invalid")
+
+    monkeypatch.setattr(policy_check, "Analyzer", RecordingAnalyzer)
+    monkeypatch.setattr(policy_check, "render_graphs", failing_render)
+    assert policy_check.main(["--stack", "prod"]) == 2
+    assert "the stack config is invalid" in capsys.readouterr().err
+    (analyzer,) = started
+    assert analyzer.proc is not None and analyzer.proc.poll() is not None
