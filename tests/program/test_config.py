@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import string
 import subprocess
 import sys
@@ -34,8 +35,18 @@ def _load(stack: str, overrides: dict) -> object:
     ("dr", {"printflow:dr": {"mode": "failover", "restore_time": "2026-11-22T14:05:00Z"}}),
 ])
 def test_valid_configs_load(stack, overrides):
-    settings = _load(stack, overrides)
-    assert settings.environment == "prod"
+    settings = _load(stack, overrides).model_dump(mode="json", by_alias=True)
+    assert settings["environment"] == "prod"
+    for full_key, value in overrides.items():  # every override arrived, nothing was dropped
+        field = settings[full_key.split(":", 1)[1]]
+        for key, expected in value.items():
+            actual = field[key]
+            if isinstance(expected, dict):
+                assert {k: actual[k] for k in expected} == expected, (full_key, key)
+            elif key == "restore_time":
+                assert actual.replace("+00:00", "Z") == expected
+            else:
+                assert actual == expected, (full_key, key)
 
 
 @pytest.mark.parametrize("stack, overrides, key, allowed", [
@@ -112,7 +123,11 @@ def test_generated_junk_never_produces_a_traceback(seed):
     try:
         load_settings(config, "fuzz")
     except ConfigError as error:
-        assert str(error).startswith("Invalid configuration for stack 'fuzz': ")
+        message = str(error)
+        assert message.startswith("Invalid configuration for stack 'fuzz': ")
+        assert "\n" not in message and "Traceback" not in message
+        problems = message.removeprefix("Invalid configuration for stack 'fuzz': ")
+        assert re.match(r"(printflow:\S+|aws:region) ", problems), message  # names the key first
 
 
 def test_invalid_config_stops_the_preview_cleanly(tmp_path):

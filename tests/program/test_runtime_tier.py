@@ -24,7 +24,6 @@ def test_queue_store_is_durable_memorydb_that_never_evicts(prod: Graph):
     assert c["kmsKeyArn"].startswith("arn:aws:kms:us-east-1:")
     assert c["snapshotRetentionLimit"] >= 7 and c["finalSnapshotName"]
     assert c["aclName"] != "open-access"
-    assert c["snapshotRetentionLimit"] >= 7
     assert cluster.protected
     net = prod.one("aws:memorydb/subnetGroup:SubnetGroup")
     redis_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "-net-redis")

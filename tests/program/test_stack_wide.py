@@ -32,8 +32,9 @@ def test_every_resource_is_parented_to_a_component_and_named_from_it(stacks):
 def test_components_use_the_printflow_type_tokens(stacks):
     for graph in stacks.values():
         for component in (r for r in graph.resources if not r.raw["custom"]):
-            assert component.type == "pulumi:pulumi:Stack" or component.type.count(":") == 2 \
-                and component.type.startswith("printflow:")
+            if component.type != "pulumi:pulumi:Stack":
+                area_and_class = component.type.removeprefix("printflow:").split(":")
+                assert component.type.startswith("printflow:") and len(area_and_class) == 2, component.type
 
 
 def test_everything_tagged_carries_the_standard_tags(prod: Graph):
