@@ -107,45 +107,76 @@ def _validated(stack: str, config: dict[str, str]):
 
 def render_stack(stack: str, references: Optional[Mapping[str, dict]] = None,
                  config: Optional[dict[str, str]] = None) -> dict:
-    """Render one stack into a resource graph (see docs/contracts.md)."""
+    """Render one stack into a resource graph (see docs/contracts.md). A stack that reads another
+    through a StackReference needs its outputs in `references` (render_stacks provides them)."""
     config = stack_config(stack) if config is None else config
-    settings = _validated(stack, config)
-    if references is None and settings.dr and settings.dr.primary_stack:
-        primary = render_stack(settings.dr.primary_stack.rsplit("/", 1)[-1])
-        references = {settings.dr.primary_stack: unwrap(primary["outputs"])}
+    _validated(stack, config)
     monitor = run_program(stack, config, references or {})
     resources = sorted((r.to_json() for r in monitor.registrations.values()), key=lambda r: r["urn"])
     return {"format": GRAPH_FORMAT, "project": PROJECT, "stack": stack, "config": config,
             "outputs": monitor.stack_outputs, "resources": resources}
 
 
-def reference_name(stack: str) -> str:
-    """How a DR stack's StackReference names a stack rendered here."""
-    return f"{PROJECT}/{PROJECT}/{stack}"
+def _referenced(stack: str) -> Optional[tuple[str, str]]:
+    """(StackReference name, local stack) that `stack` reads, if any: a DR stack reads prod."""
+    settings = _validated(stack, stack_config(stack))
+    name = settings.dr.primary_stack if settings.dr else None
+    if not name:
+        return None
+    _org, project, local = name.split("/")
+    if project != PROJECT or not (STACK_DIR / f"Pulumi.{local}.yaml").exists():
+        raise RenderError(f"Stack '{stack}' reads printflow:dr.primary_stack '{name}', which is not a "
+                          f"stack of this project with a Pulumi.<stack>.yaml here, so it cannot be "
+                          "rendered offline. Name a stack of project printflow, or copy its dr "
+                          "outputs into printflow:dr.primary.")
+    return name, local
 
 
 def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
                   on_graph: Optional[Callable[[str, dict], None]] = None,
                   on_start: Optional[Callable[[], None]] = None) -> dict[str, dict]:
-    """Render stacks in order; a later stack may reference an earlier one's outputs (DR -> prod).
+    """Render the given stacks, each after any stack it references (a DR stack reads prod's
+    outputs, so prod is rendered first even if not asked for); returns the ones asked for.
 
     `parallel` renders the last stack in a forked process on the other core while this one renders
     the rest; the fork's StackReference waits only for the outputs it reads. `on_graph` is called
-    as each graph is ready; `on_start` once rendering has begun (after the fork, so threads it
-    starts are never forked)."""
+    as each asked-for graph is ready; `on_start` once rendering has begun (after the fork, so
+    threads it starts are never forked)."""
+    asked = set(stacks)
     notify = on_graph or (lambda _stack, _graph: None)
+
+    def ready(stack: str, graph: dict) -> None:
+        if stack in asked:
+            notify(stack, graph)
+
     started = on_start or (lambda: None)
-    for stack in stacks:  # every stack's config first: a bad one stops everything before any render
-        _validated(stack, stack_config(stack))
-    if parallel and len(stacks) >= 2 and hasattr(os, "fork"):
-        return _render_with_fork(stacks, notify, started)
-    started()
-    graphs: dict[str, dict] = {}
-    for stack in stacks:
-        references = {reference_name(name): unwrap(g["outputs"]) for name, g in graphs.items()}
-        graphs[stack] = render_stack(stack, references=references or None)
-        notify(stack, graphs[stack])
-    return graphs
+    order: list[str] = []
+    reads: dict[str, tuple[str, str]] = {}
+    for stack in stacks:  # every config first: a bad one stops everything before any render
+        reference = _referenced(stack)
+        if reference is not None:
+            reads[stack] = reference
+            if reference[1] not in order:
+                _referenced(reference[1])
+                order.append(reference[1])
+        if stack not in order:
+            order.append(stack)
+
+    def references_for(stack: str, graphs: dict[str, dict]) -> dict[str, dict]:
+        if stack not in reads:
+            return {}
+        name, local = reads[stack]
+        return {name: unwrap(graphs[local]["outputs"])}
+
+    if parallel and len(order) >= 2 and hasattr(os, "fork"):
+        graphs = _render_with_fork(tuple(order), references_for, ready, started)
+    else:
+        started()
+        graphs = {}
+        for stack in order:
+            graphs[stack] = render_stack(stack, references=references_for(stack, graphs))
+            ready(stack, graphs[stack])
+    return {stack: graphs[stack] for stack in stacks}
 
 
 class _PendingReferences(Mapping):
@@ -174,8 +205,9 @@ class _PendingReferences(Mapping):
         return len(self._load())
 
 
-def _render_with_fork(stacks: tuple[str, ...], notify: Callable[[str, dict], None],
-                      started: Callable[[], None]) -> dict[str, dict]:
+def _render_with_fork(stacks: tuple[str, ...],
+                      references_for: Callable[[str, dict[str, dict]], dict[str, dict]],
+                      notify: Callable[[str, dict], None], started: Callable[[], None]) -> dict[str, dict]:
     *earlier, last = stacks
     # Import what the child runs before forking: a module another thread is importing at the
     # moment of the fork would stay locked in the child.
@@ -210,11 +242,10 @@ def _render_with_fork(stacks: tuple[str, ...], notify: Callable[[str, dict], Non
         started()
         sink = os.fdopen(outputs_write, "w")
         for stack in earlier:
-            references = {reference_name(n): unwrap(g["outputs"]) for n, g in graphs.items()}
-            graphs[stack] = render_stack(stack, references=references or None)
+            graphs[stack] = render_stack(stack, references=references_for(stack, graphs))
         try:
             with sink:
-                json.dump({reference_name(n): unwrap(g["outputs"]) for n, g in graphs.items()}, sink)
+                json.dump(references_for(last, graphs), sink)
         except BrokenPipeError:
             pass  # the child stopped without reading; its payload says why
         for stack in earlier:

@@ -90,3 +90,25 @@ def test_parallel_render_reports_a_config_error_cleanly(tmp_path):
     assert result.returncode == 2
     assert "printflow:dr.mode must be one of 'drill' or 'failover'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dr_alone_renders_prod_first_and_returns_only_dr(stacks, tmp_path):
+    target = tmp_path / "dr.json"
+    result = subprocess.run([sys.executable, "-m", "tools.render", "--stack", "dr", "--quiet", "--graph", str(target)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    alone = json.loads(target.read_text())
+    assert alone["stack"] == "dr"
+    assert json.dumps(alone, sort_keys=True) == json.dumps(stacks["dr"].raw, sort_keys=True)
+
+
+def test_reference_to_a_stack_that_cannot_be_rendered_here_is_a_clear_error(tmp_path):
+    (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
+    (tmp_path / "Pulumi.dr.yaml").write_text((ROOT / "Pulumi.dr.yaml").read_text().replace(
+        "primary_stack: printflow/printflow/prod", "primary_stack: acme/otherproject/prod"))
+    script = ("import sys, tools.render as r; from pathlib import Path; "
+              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'dr']))")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "printflow:dr.primary_stack 'acme/otherproject/prod'" in result.stderr
+    assert "Traceback" not in result.stderr
