@@ -52,14 +52,20 @@ def bucket_checks(clients: Clients, name: str, region: str, lock_mode: str,
     yield from guarded("s3", "s3-public-access-block", name, lambda: [_pab(s3, name)])
 
 
-def _object_lock(s3: Any, name: str, mode: str, days: int) -> CheckResult:
+def _unless_missing(fetch: Any, missing_code: str) -> Any:
+    """A bucket setting, or None where S3 answers that it was never configured."""
     try:
-        conf = s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc).startswith("ObjectLockConfigurationNotFound"):
-            return fail("s3-object-lock", name, "Object Lock is not enabled on this bucket", "s3")
+        return fetch()
+    except Exception as exc:  # noqa: BLE001 - anything else is re-raised
+        if error_code(exc).startswith(missing_code):
+            return None
         raise
-    if conf.get("ObjectLockEnabled") != "Enabled":
+
+
+def _object_lock(s3: Any, name: str, mode: str, days: int) -> CheckResult:
+    conf = _unless_missing(lambda: s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"],
+                           "ObjectLockConfigurationNotFound")
+    if conf is None or conf.get("ObjectLockEnabled") != "Enabled":
         return fail("s3-object-lock", name, "Object Lock is not enabled on this bucket", "s3")
     retention = conf.get("Rule", {}).get("DefaultRetention")
     if not retention:
@@ -76,12 +82,11 @@ def _object_lock(s3: Any, name: str, mode: str, days: int) -> CheckResult:
 
 
 def _encryption(s3: Any, name: str) -> CheckResult:
-    try:
-        rules = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc).startswith("ServerSideEncryptionConfigurationNotFound"):
-            return fail("s3-sse-kms", name, "no default encryption configured", "s3")
-        raise
+    rules = _unless_missing(
+        lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"],
+        "ServerSideEncryptionConfigurationNotFound")
+    if rules is None:
+        return fail("s3-sse-kms", name, "no default encryption configured", "s3")
     for rule in rules:
         default = rule.get("ApplyServerSideEncryptionByDefault", {})
         if default.get("SSEAlgorithm") in ("aws:kms", "aws:kms:dsse"):
@@ -96,12 +101,11 @@ _PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Restr
 
 
 def _pab(s3: Any, name: str) -> CheckResult:
-    try:
-        conf = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc).startswith("NoSuchPublicAccessBlockConfiguration"):
-            return fail("s3-public-access-block", name, "no public access block configured", "s3")
-        raise
+    conf = _unless_missing(
+        lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+        "NoSuchPublicAccessBlockConfiguration")
+    if conf is None:
+        return fail("s3-public-access-block", name, "no public access block configured", "s3")
     off = [flag for flag in _PAB_FLAGS if not conf.get(flag)]
     return check_if(not off, "s3-public-access-block", name, "all four blocks on",
                     f"not blocked: {', '.join(off)}", "s3")
@@ -111,13 +115,11 @@ def replication_checks(clients: Clients, out: StackOutputs, sample: int) -> Iter
     """Print bucket replicates to the replica bucket with delete markers and RTC; no FAILED objects."""
     src, dst = out.print_bucket, out.print_replica_bucket
     s3 = clients.get("s3", src.region)
-    try:
-        conf = s3.get_bucket_replication(Bucket=src.name)["ReplicationConfiguration"]
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc).startswith("ReplicationConfigurationNotFound"):
-            yield fail("s3-replication", src.name, "no replication configuration", "s3")
-            return
-        raise
+    conf = _unless_missing(lambda: s3.get_bucket_replication(Bucket=src.name)["ReplicationConfiguration"],
+                           "ReplicationConfigurationNotFound")
+    if conf is None:
+        yield fail("s3-replication", src.name, "no replication configuration", "s3")
+        return
     rules = conf.get("Rules", [])
     to_replica = [r for r in rules if r.get("Destination", {}).get("Bucket") == dst.arn]
     problems = []
