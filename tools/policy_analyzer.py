@@ -18,6 +18,7 @@ in for the CLI's host address (the pack only needs it for logging)."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import socket
 import subprocess
@@ -198,24 +199,11 @@ def validate_graph(graph: Any, source: str) -> Dict[str, Any]:
 
 
 def stack_role_of(graph: Mapping[str, Any]) -> str:
-    """prod | dr-drill | dr-failover, from the graph's stack config (printflow:role and
-    printflow:dr.mode; printflow:stackRole wins if present)."""
-    cfg = graph.get("config") or {}
-    explicit = cfg.get("printflow:stackRole")
-    if explicit in STACK_ROLES:
-        return explicit
-    role = str(cfg.get("printflow:role") or "primary")
-    if role != "dr":
-        return "prod"
-    dr = cfg.get("printflow:dr") or {}
-    if isinstance(dr, str):
-        try:
-            import json
-            dr = json.loads(dr)
-        except ValueError:
-            dr = {}
-    mode = str((dr or {}).get("mode") or "drill") if isinstance(dr, Mapping) else "drill"
-    return "dr-failover" if mode == "failover" else "dr-drill"
+    """prod, dr-drill or dr-failover, as the program itself reported it: its `mode` stack output.
+    A graph without one is treated as prod, the strictest role."""
+    stack = next((r for r in graph.get("resources", []) if r.get("type") == "pulumi:pulumi:Stack"), {})
+    mode = (stack.get("outputs") or graph.get("outputs") or {}).get("mode")
+    return {"drill": "dr-drill", "failover": "dr-failover"}.get(mode, "prod")
 
 
 def _struct(value: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
@@ -480,8 +468,7 @@ class Analyzer:
             dry_run=True))
         reconciled = reconcile_config(self.policies, given, role)
         self.configure(reconciled)
-        import json as _json
-        self._config_key = _json.dumps([index.stack, index.project, reconciled], sort_keys=True,
+        self._config_key = json.dumps([index.stack, index.project, reconciled], sort_keys=True,
                                        default=str)
         violations: List[Violation] = []
         descriptions = {p.name: p.description for p in self.policies}

@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="policy config JSON in the CLI's --policy-pack-config format")
     p.add_argument("--stack-role", choices=STACK_ROLES,
                    help="force the stackRole of every policy (default: from each graph's "
-                        "printflow:role / printflow:dr.mode config)")
+                        "`mode` stack output: drill, failover, else prod)")
     p.add_argument("--json", action="store_true", help="print violations as JSON")
     p.add_argument("--sarif", metavar="FILE", help="also write a SARIF 2.1.0 report to FILE")
     p.add_argument("--list", action="store_true",
