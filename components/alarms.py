@@ -1,4 +1,4 @@
-"""CloudWatch alarms that page a human, through an encrypted SNS topic."""
+"""CloudWatch alarms and MemoryDB events that page a human, through SNS."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import child_options
+from .base import account_id, child_options, policy_document
 from .config import AlarmSettings
 
 HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
@@ -31,15 +31,23 @@ class ReplicationTarget:
 
 @dataclass(frozen=True)
 class PagingTopicArgs:
-    settings: AlarmSettings
     name_prefix: str
     region: str
     kms_key_arn: pulumi.Input[str]
+    """Encrypts the alarm topic."""
+    email_endpoints: tuple[str, ...] = ()
+    https_endpoints: tuple[pulumi.Input[str], ...] = ()
+    """Pager webhooks; secret (the URL carries the integration key)."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class PagingTopic(pulumi.ComponentResource):
-    """The encrypted SNS topic that reaches a human: alarms and MemoryDB events publish here."""
+    """The SNS topics that reach a human, both subscribed by the same endpoints.
+
+    Alarms publish to an encrypted topic. MemoryDB cannot publish events to a KMS-encrypted topic
+    (MemoryDB guide, "Event notifications and Amazon SNS"), so its events get a topic of their own,
+    unencrypted (events carry no data) and writable only by MemoryDB in this account.
+    """
 
     def __init__(self, name: str, args: PagingTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:observability:PagingTopic", name, None, opts)
@@ -47,14 +55,31 @@ class PagingTopic(pulumi.ComponentResource):
         self.topic = aws.sns.Topic(f"{name}-topic", region=r, name=f"{args.name_prefix}-alarms",
                                    kms_master_key_id=args.kms_key_arn, tags=args.tags,
                                    opts=child_options(self))
-        subscribers = [("email", e) for e in args.settings.email_endpoints] + \
-                      [("https", u) for u in args.settings.https_endpoints]
-        for index, (protocol, endpoint) in enumerate(subscribers):
-            aws.sns.TopicSubscription(f"{name}-{protocol}-{index}", region=r, topic=self.topic.arn,
-                                      protocol=protocol, endpoint=endpoint,
-                                      endpoint_auto_confirms=protocol == "https",
-                                      opts=child_options(self))
-        self.register_outputs({"topic_arn": self.topic.arn})
+        self.queue_events_topic = aws.sns.Topic(
+            f"{name}-queue-events", region=r, name=f"{args.name_prefix}-queue-events",
+            tags={**args.tags, "purpose": "memorydb-events"}, opts=child_options(self))
+        aws.sns.TopicPolicy(f"{name}-queue-events", region=r, arn=self.queue_events_topic.arn,
+                            policy=_memorydb_publishes(self.queue_events_topic.arn),
+                            opts=child_options(self))
+        subscribers = [("email", e) for e in args.email_endpoints] + \
+                      [("https", pulumi.Output.secret(u)) for u in args.https_endpoints]
+        for slug, topic in (("", self.topic), ("-events", self.queue_events_topic)):
+            for index, (protocol, endpoint) in enumerate(subscribers):
+                aws.sns.TopicSubscription(f"{name}{slug}-{protocol}-{index}", region=r, topic=topic.arn,
+                                          protocol=protocol, endpoint=endpoint,
+                                          endpoint_auto_confirms=protocol == "https",
+                                          opts=child_options(self))
+        self.register_outputs({"topic_arn": self.topic.arn,
+                               "queue_events_topic_arn": self.queue_events_topic.arn})
+
+
+def _memorydb_publishes(topic_arn: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Only MemoryDB, on behalf of this account, may publish (confused-deputy condition)."""
+    return policy_document({
+        "Sid": "MemoryDBPublishesEvents", "Effect": "Allow",
+        "Principal": {"Service": "memorydb.amazonaws.com"}, "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id()}}})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Laravel's APP_KEY and the internal API secret, generated once, shared by both apps."""
+"""Laravel's APP_KEY and the internal API secret, generated once, shared by both apps (replicated),
+and each stack's own connection secrets (never replicated)."""
 
 from __future__ import annotations
 
@@ -13,25 +14,11 @@ from .base import child_options
 
 
 @dataclass(frozen=True)
-class Connection:
-    """Non-secret connection facts plus the queue password, merged into the app entries."""
-
-    db_host: pulumi.Input[str]
-    db_port: pulumi.Input[int]
-    db_name: str
-    redis_host: pulumi.Input[str]
-    redis_port: int
-    redis_username: pulumi.Input[str]
-    redis_password: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
 class AppSecretsArgs:
     region: str
     kms_key_arn: pulumi.Input[str]
     rotation_generation: int
     recovery_window_days: int
-    connection: Connection
     protect: bool
     replica: Optional[tuple[str, pulumi.Input[str]]] = None
     """(DR region, replica key ARN): the entries are replicated there."""
@@ -71,31 +58,76 @@ class AppSecrets(pulumi.ComponentResource):
         internal = random.RandomPassword(
             f"{name}-internal-api-secret", length=64, special=False,
             keepers={"generation": str(gen)}, opts=child_options(self))
-        c = args.connection
+        # Region-independent values only: these entries are replicated, and a replica is a
+        # read-only copy, so whatever they hold arrives unchanged in the DR region.
         shared = {
             "APP_KEY": self.app_key,
             "APP_PREVIOUS_KEYS": previous_keys,
             "INTERNAL_API_SECRET": internal.result,
             "PDF_SERVICE_INTERNAL_SECRET": internal.result,
-            "REDIS_HOST": c.redis_host, "REDIS_PORT": str(c.redis_port),
-            "REDIS_USERNAME": c.redis_username, "REDIS_PASSWORD": c.redis_password,
         }
-        laravel = {**shared, "DB_HOST": c.db_host, "DB_PORT": pulumi.Output.from_input(c.db_port).apply(str),
-                   "DB_DATABASE": c.db_name, "REDIS_SCHEME": "tls"}
-        pdf_service = {**shared, "REDIS_TLS": "true"}
-        self.laravel = self._entry(f"{name}-laravel", "Laravel runtime secrets", laravel, args)
-        self.pdf_service = self._entry(f"{name}-pdf-service", "pdf-service runtime secrets", pdf_service, args)
+        replicas = [args.replica] if args.replica else []
+        self.laravel = secret_entry(self, f"{name}-laravel", "Laravel keys (region-independent)",
+                                    shared, args.region, args.kms_key_arn, args.recovery_window_days,
+                                    args.protect, args.tags, replicas)
+        self.pdf_service = secret_entry(self, f"{name}-pdf-service",
+                                        "pdf-service keys (region-independent)", shared, args.region,
+                                        args.kms_key_arn, args.recovery_window_days, args.protect,
+                                        args.tags, replicas)
         self.register_outputs({"laravel_arn": self.laravel.arn, "pdf_service_arn": self.pdf_service.arn})
 
-    def _entry(self, name: str, description: str, values: dict, args: AppSecretsArgs) -> aws.secretsmanager.Secret:
-        secret = aws.secretsmanager.Secret(
-            name, region=args.region, description=description, kms_key_id=args.kms_key_arn,
-            recovery_window_in_days=args.recovery_window_days,
-            replicas=[aws.secretsmanager.SecretReplicaArgs(region=reg, kms_key_id=key)
-                      for reg, key in ([args.replica] if args.replica else [])],
-            tags=args.tags, opts=child_options(self, protect=args.protect))
-        aws.secretsmanager.SecretVersion(
-            name, secret_id=secret.id, region=args.region,
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(values)),
-            opts=child_options(self))
-        return secret
+
+def secret_entry(parent: pulumi.Resource, name: str, description: str, values: dict, region: str,
+                 kms_key_arn: pulumi.Input[str], recovery_window_days: int, protect: bool,
+                 tags: dict[str, str], replicas: list[tuple[str, pulumi.Input[str]]] = ()
+                 ) -> aws.secretsmanager.Secret:
+    """A Secrets Manager entry holding `values` as one JSON document, marked secret."""
+    secret = aws.secretsmanager.Secret(
+        name, region=region, description=description, kms_key_id=kms_key_arn,
+        recovery_window_in_days=recovery_window_days,
+        replicas=[aws.secretsmanager.SecretReplicaArgs(region=reg, kms_key_id=key)
+                  for reg, key in replicas],
+        tags=tags, opts=child_options(parent, protect=protect))
+    aws.secretsmanager.SecretVersion(
+        name, secret_id=secret.id, region=region,
+        secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(values)),
+        opts=child_options(parent))
+    return secret
+
+
+@dataclass(frozen=True)
+class AppConnectionsArgs:
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    db_host: pulumi.Input[str]
+    db_port: int
+    db_name: str
+    redis_host: pulumi.Input[str]
+    redis_port: int
+    redis_username: pulumi.Input[str]
+    redis_password: pulumi.Input[str]
+    recovery_window_days: int
+    protect: bool
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class AppConnections(pulumi.ComponentResource):
+    """Where this stack's apps connect: its own database and queue store, with the queue password.
+
+    Never replicated. Each stack (prod, and the DR stack after a restore) writes its own, so a
+    failover hands the apps DR-region endpoints, not the dead region's.
+    """
+
+    def __init__(self, name: str, args: AppConnectionsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:secrets:AppConnections", name, None, opts)
+        redis = {"REDIS_HOST": args.redis_host, "REDIS_PORT": str(args.redis_port),
+                 "REDIS_USERNAME": args.redis_username, "REDIS_PASSWORD": args.redis_password}
+        laravel = {**redis, "REDIS_SCHEME": "tls", "DB_HOST": args.db_host,
+                   "DB_PORT": str(args.db_port), "DB_DATABASE": args.db_name}
+        pdf_service = {**redis, "REDIS_TLS": "true"}
+        common = (args.region, args.kms_key_arn, args.recovery_window_days, args.protect, args.tags)
+        self.laravel = secret_entry(self, f"{name}-laravel", "Laravel connections (this region)",
+                                    laravel, *common)
+        self.pdf_service = secret_entry(self, f"{name}-pdf-service",
+                                        "pdf-service connections (this region)", pdf_service, *common)
+        self.register_outputs({"laravel_arn": self.laravel.arn, "pdf_service_arn": self.pdf_service.arn})

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 
 def child_options(parent: pulumi.Resource, *, protect: bool = False,
@@ -28,3 +29,11 @@ def policy_document(*statements: dict) -> pulumi.Output[str]:
 def assume_role_policy(service: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+
+
+def unique_final_name(parent: pulumi.Resource, name: str) -> pulumi.Output[str]:
+    """`<name>-final-<8 hex>`: the suffix is created with the stack's resources, so each lifetime
+    of the stack leaves a differently named final snapshot (a fixed name makes the second destroy
+    fail with 'already exists')."""
+    suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4, opts=child_options(parent))
+    return pulumi.Output.concat(name, "-final-", suffix.hex)

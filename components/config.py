@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Any, Literal, Optional
+from urllib.parse import urlsplit
+from typing import Any, Iterable, Literal, Optional
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -43,6 +45,9 @@ class NetworkSettings(Strict):
     cidr: str = Field("10.40.0.0/16", description="VPC CIDR of the private data network.")
     az_count: int = Field(3, ge=2, le=3, description="Availability zones with a private subnet.")
     flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731] = 365
+    app_egress: Literal["none", "nat-single", "nat-per-az"] = Field(
+        "nat-per-az", description="Internet egress of the private app subnets (payment and mail "
+        "providers): none, one NAT gateway, or one per AZ. The data subnets never get a route out.")
     existing_vpc_id: Optional[str] = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
     existing_subnet_ids: list[str] = Field(default_factory=list)
 
@@ -124,7 +129,10 @@ class QueueStoreSettings(Strict):
     replicas_per_shard: int = Field(1, ge=1, le=5)
     snapshot_retention_days: int = Field(7, ge=7, le=35)
     snapshot_window: str = Field("04:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
-    username: str = Field("printflow-app", pattern=r"^[a-z][a-z0-9-]{2,39}$")
+    username: str = Field(
+        "app", pattern=r"^[a-z][a-z0-9-]{1,18}$",
+        description="ACL user for the apps; the stack's name prefix is put in front of it, since "
+                    "MemoryDB user names are unique per account and region.")
 
 
 class CacheSettings(Strict):
@@ -211,7 +219,11 @@ class AlarmThresholds(Strict):
 
 class AlarmSettings(Strict):
     email_endpoints: list[str] = Field(default_factory=list)
-    https_endpoints: list[str] = Field(default_factory=list)
+    https_endpoints: list[SecretStr] = Field(
+        default_factory=list,
+        description="Pager webhooks (e.g. PagerDuty's CloudWatch integration URL). The URL carries "
+                    "the integration key, so it is secret config: pulumi config set --secret --path "
+                    "'printflow:alarms.https_endpoints[0]' URL.")
     thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds)
 
     @field_validator("email_endpoints")
@@ -224,10 +236,11 @@ class AlarmSettings(Strict):
 
     @field_validator("https_endpoints")
     @classmethod
-    def _https(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if not item.startswith("https://"):
-                raise ValueError(f"'{item}' must be an https:// URL (pager webhook)")
+    def _https(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for index, item in enumerate(value):
+            if not _is_https_url(item.get_secret_value()):
+                raise ValueError(f"entry {index} must be an https:// URL with a host and no "
+                                 "spaces or credentials (the value is not shown: it is secret)")
         return value
 
     @model_validator(mode="after")
@@ -236,6 +249,12 @@ class AlarmSettings(Strict):
             raise ValueError("at least one email_endpoints or https_endpoints entry is required: "
                              "an alarm nobody receives pages nobody")
         return self
+
+
+def _is_https_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return (parts.scheme == "https" and bool(parts.hostname) and "@" not in parts.netloc
+            and not any(c.isspace() for c in url))
 
 
 # --------------------------------------------------------------------------- DR
@@ -263,16 +282,30 @@ class PrimaryDrOutputs(Strict):
     pdf_service_secret_arn: str = Field(pattern=ARN_RE)
 
 
+STACK_NAME = r"[A-Za-z0-9_.-]+"
+
+
 class DrSettings(Strict):
     mode: Literal["drill", "failover"]
     primary_stack: Optional[str] = Field(
-        None, description="Fully qualified prod stack name for a StackReference (org/printflow/prod).",
-        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+        None,
+        description="The primary stack to restore from, as a StackReference name: org/printflow/prod "
+                    "(Pulumi Cloud; `organization/printflow/prod` on a DIY backend) or a bare stack "
+                    "name (legacy DIY backends). Unset: the current organisation's stack named like "
+                    "this stack's environment.")
     restore_time: Optional[datetime] = Field(
         None, description="UTC point to restore to; None restores the latest restorable time.")
     primary: Optional[PrimaryDrOutputs] = Field(
         None, description="Explicit copy of the prod stack's `dr` outputs, used when the prod "
                           "state backend is unreachable.")
+
+    @field_validator("primary_stack")
+    @classmethod
+    def _reference_name(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(rf"{STACK_NAME}|{STACK_NAME}/{STACK_NAME}/{STACK_NAME}", value):
+            raise ValueError("must be a stack name (prod, legacy DIY backends) or "
+                             "<organization>/<project>/<stack> (Pulumi Cloud, DIY backends)")
+        return value
 
     @field_validator("restore_time")
     @classmethod
@@ -281,12 +314,9 @@ class DrSettings(Strict):
             raise ValueError("restore_time needs a timezone, e.g. 2026-11-22T14:05:00Z")
         return value
 
-    @model_validator(mode="after")
-    def _source(self) -> "DrSettings":
-        if self.primary_stack is None and self.primary is None:
-            raise ValueError("set primary_stack (a StackReference to prod) or primary (the prod "
-                             "stack's dr outputs copied into config)")
-        return self
+    def primary_stack_reference(self, organization: str, environment: str) -> str:
+        """The StackReference name: as configured, else `<organization>/printflow/<environment>`."""
+        return self.primary_stack or f"{organization}/{PROJECT}/{environment}"
 
 
 # --------------------------------------------------------------------------- the stack
@@ -310,6 +340,13 @@ class StackSettings(Strict):
     alarms: AlarmSettings
     dr: Optional[DrSettings] = None
 
+    @field_validator("dr", mode="before")
+    @classmethod
+    def _no_dr_block(cls, value: Any) -> Any:
+        """Pulumi.yaml declares `dr` with the default {} (so the CLI does not require it in a
+        primary stack): an empty block means 'not a DR stack'."""
+        return None if value == {} else value
+
     @field_validator("apps", mode="before")
     @classmethod
     def _merge_apps(cls, value: Any) -> Any:
@@ -330,7 +367,7 @@ class StackSettings(Strict):
             raise ValueError(f"aws:region must be {expected} for a {self.role} stack "
                              f"(primary_region={self.primary_region}, dr_region={self.dr_region})")
         if self.role == "dr" and self.dr is None:
-            raise ValueError("dr: a dr stack needs the dr block (mode, and primary_stack or primary)")
+            raise ValueError("dr: a dr stack needs the dr block (mode; primary_stack or primary optional)")
         if self.role == "primary" and self.dr is not None:
             raise ValueError("dr: only a stack with role dr takes the dr block")
         if self.is_production:
@@ -381,6 +418,12 @@ class StackSettings(Strict):
     @property
     def name_prefix(self) -> str:
         return f"{PROJECT}-{self.environment}" + ("-dr" if self.role == "dr" else "")
+
+    @property
+    def queue_user_name(self) -> str:
+        """MemoryDB user names are unique per account and region: the stack prefix keeps prod's
+        and staging's apart."""
+        return f"{self.name_prefix}-{self.queue_store.username}"
 
     def tags(self, data_tier: str, **extra: str) -> dict[str, str]:
         return {"app": PROJECT, "env": self.environment, "owner": self.owner,
@@ -440,9 +483,28 @@ def _describe(error: dict) -> str:
     return f"{key} {message}"
 
 
-def load_settings(config: dict[str, Any], stack: str) -> StackSettings:
+SECRET_CONFIG_KEYS = {f"{PROJECT}:alarms": "https_endpoints"}
+"""Keys whose named part must arrive as secret config (`secure:` in the stack file)."""
+
+
+def _plain_secrets(data: dict[str, Any], secret_keys: Iterable[str]) -> list[str]:
+    secret = set(secret_keys)
+    problems = []
+    for full_key, field in SECRET_CONFIG_KEYS.items():
+        value = data.get(full_key.partition(":")[2])
+        if isinstance(value, dict) and value.get(field) and full_key not in secret:
+            problems.append(
+                f"{full_key}.{field} is in plain text, but a pager URL carries its integration key: "
+                f"store it encrypted with `pulumi config set --secret --path '{full_key}.{field}[0]' "
+                "URL` (the stack file then holds only `secure:` ciphertext)")
+    return problems
+
+
+def load_settings(config: dict[str, Any], stack: str,
+                  secret_keys: Iterable[str] = ()) -> StackSettings:
     """Validate a stack's whole configuration (`project:key` -> value) into StackSettings.
 
+    `secret_keys` are the keys the CLI marked secret (their stack-file value had `secure:` parts).
     Raises ConfigError with one paragraph naming every offending key and what is allowed.
     """
     data: dict[str, Any] = {}
@@ -456,6 +518,7 @@ def load_settings(config: dict[str, Any], stack: str) -> StackSettings:
         elif namespace not in ("aws", "pulumi", "random") or not key:
             foreign.append(str(full_key))
     problems = [f"{key} is not a known setting (project keys are {PROJECT}:<name>)" for key in sorted(foreign)]
+    problems += _plain_secrets(data, secret_keys)
     try:
         settings = StackSettings.model_validate(data)
     except ValidationError as exc:
@@ -470,10 +533,12 @@ def load_settings(config: dict[str, Any], stack: str) -> StackSettings:
     return settings
 
 
-def read_pulumi_config() -> dict[str, Any]:
-    """Every config key of the running stack, as the Pulumi language host provides them."""
+def read_pulumi_config() -> tuple[dict[str, Any], list[str]]:
+    """Every config key of the running stack and the keys marked secret, as the Pulumi language
+    host provides them."""
     from pulumi.runtime import config as runtime_config
 
     merged = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
-    return merged
+    secret_keys = set(runtime_config.get_config_secret_keys_env()) | set(runtime_config._SECRET_KEYS.get())
+    return merged, sorted(secret_keys)

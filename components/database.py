@@ -9,7 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import assume_role_policy, child_options
+from .base import assume_role_policy, child_options, unique_final_name
 from .config import DatabaseSettings
 
 INITIAL_DATABASE = "live_db"
@@ -121,7 +121,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             delete_automated_backups=not keep_final_snapshot,
             deletion_protection=s.deletion_protection and args.protect,
             skip_final_snapshot=not keep_final_snapshot,
-            final_snapshot_identifier=f"{name}-postgres-final" if keep_final_snapshot else None,
+            final_snapshot_identifier=unique_final_name(self, f"{name}-postgres") if keep_final_snapshot else None,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,

@@ -10,11 +10,12 @@ import pulumi_aws as aws
 from .base import account_id, child_options, policy_document
 
 # Service principals that must use a key directly (not through a grant made by the caller).
+# MemoryDB is not among them: it cannot publish events to a KMS-encrypted topic at all (MemoryDB
+# guide, "Event notifications and Amazon SNS"), so its events go to their own topic.
 _SERVICE_USERS = {
-    "logs": lambda region: [f"logs.{region}.amazonaws.com"],
-    "alarms": lambda region: ["cloudwatch.amazonaws.com", "events.amazonaws.com",
-                              "memorydb.amazonaws.com", "s3.amazonaws.com"],
+    "alarms": lambda region: ["cloudwatch.amazonaws.com", "events.amazonaws.com", "s3.amazonaws.com"],
 }
+LOGS_PURPOSE = "logs"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class KeyRing(pulumi.ComponentResource):
             "Action": "kms:*",
             "Resource": "*",
         }]
+        if purpose == LOGS_PURPOSE:
+            statements.append(_cloudwatch_logs_statement(account, region))
         services = _SERVICE_USERS.get(purpose, lambda _r: [])(region)
         if services:
             statements.append({
@@ -103,3 +106,19 @@ class KeyRing(pulumi.ComponentResource):
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             })
         return policy_document(*statements)
+
+
+def _cloudwatch_logs_statement(account: pulumi.Output[str], region: str) -> dict:
+    """The statement the CloudWatch Logs guide ("Encrypt log data in CloudWatch Logs using AWS
+    KMS") documents: the regional logs principal, limited by the log group ARN in the encryption
+    context. CloudWatch Logs sends no aws:SourceAccount, so that condition would deny it."""
+    return {
+        "Sid": "CloudWatchLogsUseKey",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                   "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": pulumi.Output.concat(
+            "arn:aws:logs:", region, ":", account, ":log-group:*")}},
+    }

@@ -9,10 +9,28 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import assume_role_policy, child_options, policy_document
+from .base import account_id, child_options, policy_document
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
+# /20 blocks of the /16: data subnets from 0, app subnets from 4, public (NAT) subnets from 8.
+DATA_BLOCK, APP_BLOCK, PUBLIC_BLOCK = 0, 4, 8
+# Interface endpoints for what the apps call: secrets, settings, keys, metrics (heartbeats), logs,
+# role credentials. S3 is a gateway endpoint.
+INTERFACE_ENDPOINT_SERVICES = ("secretsmanager", "ssm", "kms", "monitoring", "logs", "sts")
+FLOW_LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                    "logs:DescribeLogGroups", "logs:DescribeLogStreams"]
+
+
+def _flow_logs_trust(region: str) -> pulumi.Output[str]:
+    """Only this account's flow logs may assume the role (confused-deputy conditions, VPC guide)."""
+    account = account_id()
+    return policy_document({
+        "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account},
+                      "ArnLike": {"aws:SourceArn": pulumi.Output.concat(
+                          "arn:aws:ec2:", region, ":", account, ":vpc-flow-log/*")}}})
 
 
 @dataclass(frozen=True)
@@ -25,6 +43,8 @@ class DataNetworkArgs:
     existing_vpc_id: Optional[str] = None
     existing_subnet_ids: tuple[str, ...] = ()
     with_cache_subnets: bool = False
+    app_egress: str = "nat-per-az"
+    """none | nat-single | nat-per-az: the app subnets' way to the internet (payment, mail)."""
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -35,16 +55,20 @@ class DataNetworkArgs:
 
 
 class DataNetwork(pulumi.ComponentResource):
-    """VPC (or an existing one), private subnets, subnet groups, and the app/data security groups.
+    """VPC (or an existing one), data and app subnets, subnet groups, security groups, endpoints.
 
     Data stores admit their port only from `app_security_group`, which the stack exports so the
-    app tier can join it.
+    app tier can join it. Data subnets have no route out of the VPC. App subnets reach AWS APIs
+    (Secrets Manager, SSM, KMS, CloudWatch, Logs, STS, S3) through VPC endpoints, and the internet
+    (payment and mail providers) through NAT when `app_egress` asks for it.
     """
 
     def __init__(self, name: str, args: DataNetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:network:DataNetwork", name, None, opts)
         region = args.region
+        self.app_subnet_ids: list[pulumi.Output[str]] = []
         if args.existing_vpc_id:
+            # An existing VPC brings its own app subnets, endpoints and egress.
             self.vpc_id: pulumi.Output[str] = pulumi.Output.from_input(args.existing_vpc_id)
             self.subnet_ids: list[pulumi.Output[str]] = [pulumi.Output.from_input(s) for s in args.existing_subnet_ids]
         else:
@@ -74,6 +98,8 @@ class DataNetwork(pulumi.ComponentResource):
                 f"{name}-cache", subnet_ids=self.subnet_ids, region=region,
                 description="Printflow cache (private subnets only)", tags=args.tags,
                 opts=child_options(self))
+        if not args.existing_vpc_id:
+            self._endpoints(name, args)
         self._flow_logs(name, args)
         self.register_outputs({"vpc_id": self.vpc_id,
                                "app_security_group_id": self.app_security_group.id})
@@ -83,31 +109,96 @@ class DataNetwork(pulumi.ComponentResource):
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, region=region,
                           enable_dns_hostnames=True, enable_dns_support=True,
                           tags={**args.tags, "Name": f"{name}-vpc"}, opts=child_options(self))
+        self.vpc_id = vpc.id
         zones = aws.get_availability_zones_output(state="available", region=region)
-        # No internet gateway and no NAT: the route table holds only the local route.
+        blocks = list(ipaddress.ip_network(args.cidr).subnets(new_prefix=20))
+        # Data subnets: the route table holds only the local route, nothing leaves the VPC.
         route_table = aws.ec2.RouteTable(f"{name}-private", vpc_id=vpc.id, region=region,
-                                         tags={**args.tags, "Name": f"{name}-private"},
+                                         tags={**args.tags, "Name": f"{name}-private", "tier": "data"},
                                          opts=child_options(self))
-        subnets = list(ipaddress.ip_network(args.cidr).subnets(new_prefix=20))
-        self.subnet_ids = []
-        for index in range(args.az_count):
-            subnet = aws.ec2.Subnet(
-                f"{name}-private-{index}", vpc_id=vpc.id, region=region,
-                cidr_block=str(subnets[index]),
-                availability_zone=zones.names[index],
-                map_public_ip_on_launch=False,
-                tags={**args.tags, "Name": f"{name}-private-{index}", "tier": "data"},
-                opts=child_options(self))
-            aws.ec2.RouteTableAssociation(f"{name}-private-{index}", subnet_id=subnet.id,
-                                          route_table_id=route_table.id, region=region,
-                                          opts=child_options(self))
-            self.subnet_ids.append(subnet.id)
+        self.subnet_ids = [self._subnet(f"{name}-private-{i}", "data", blocks[DATA_BLOCK + i],
+                                        zones.names[i], route_table.id, args)
+                           for i in range(args.az_count)]
+        nat_ids = self._nat_gateways(name, vpc.id, blocks, zones, args)
+        self.app_route_table_ids: list[pulumi.Output[str]] = []
+        for i in range(args.az_count):
+            table = aws.ec2.RouteTable(f"{name}-app-{i}", vpc_id=vpc.id, region=region,
+                                       tags={**args.tags, "Name": f"{name}-app-{i}", "tier": "app"},
+                                       opts=child_options(self))
+            if nat_ids:
+                aws.ec2.Route(f"{name}-app-{i}-egress", route_table_id=table.id, region=region,
+                              destination_cidr_block="0.0.0.0/0",
+                              nat_gateway_id=nat_ids[i % len(nat_ids)], opts=child_options(self))
+            self.app_route_table_ids.append(table.id)
+            self.app_subnet_ids.append(self._subnet(f"{name}-app-{i}", "app", blocks[APP_BLOCK + i],
+                                                    zones.names[i], table.id, args))
         # Adopting the default security group with no rules denies all traffic through it.
         aws.ec2.DefaultSecurityGroup(f"{name}-default-deny", vpc_id=vpc.id, region=region,
                                      ingress=[], egress=[],
                                      tags={**args.tags, "Name": f"{name}-default-deny-all"},
                                      opts=child_options(self))
-        self.vpc_id = vpc.id
+
+    def _subnet(self, name: str, tier: str, block, zone: pulumi.Input[str],
+                route_table_id: pulumi.Input[str], args: DataNetworkArgs) -> pulumi.Output[str]:
+        subnet = aws.ec2.Subnet(
+            name, vpc_id=self.vpc_id, region=args.region, cidr_block=str(block),
+            availability_zone=zone, map_public_ip_on_launch=False,
+            tags={**args.tags, "Name": name, "tier": tier}, opts=child_options(self))
+        aws.ec2.RouteTableAssociation(name, subnet_id=subnet.id, route_table_id=route_table_id,
+                                      region=args.region, opts=child_options(self))
+        return subnet.id
+
+    def _nat_gateways(self, name: str, vpc_id: pulumi.Output[str], blocks: list, zones,
+                      args: DataNetworkArgs) -> list[pulumi.Output[str]]:
+        """Public subnets with NAT gateways for the app tier's internet egress, if asked for."""
+        count = {"none": 0, "nat-single": 1, "nat-per-az": args.az_count}[args.app_egress]
+        if not count:
+            return []
+        region = args.region
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc_id, region=region,
+                                          tags={**args.tags, "Name": f"{name}-igw"},
+                                          opts=child_options(self))
+        public = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc_id, region=region,
+                                    tags={**args.tags, "Name": f"{name}-public", "tier": "public"},
+                                    opts=child_options(self))
+        aws.ec2.Route(f"{name}-public-internet", route_table_id=public.id, region=region,
+                      destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id,
+                      opts=child_options(self))
+        nat_ids = []
+        for i in range(count):
+            subnet = self._subnet(f"{name}-public-{i}", "public", blocks[PUBLIC_BLOCK + i],
+                                  zones.names[i], public.id, args)
+            address = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", region=region,
+                                  tags={**args.tags, "Name": f"{name}-nat-{i}"}, opts=child_options(self))
+            nat = aws.ec2.NatGateway(f"{name}-nat-{i}", subnet_id=subnet, allocation_id=address.id,
+                                     region=region, tags={**args.tags, "Name": f"{name}-nat-{i}"},
+                                     opts=child_options(self, depends_on=[gateway]))
+            nat_ids.append(nat.id)
+        return nat_ids
+
+    def _endpoints(self, name: str, args: DataNetworkArgs) -> None:
+        """AWS APIs the apps call, reachable without leaving the VPC (and without NAT)."""
+        region = args.region
+        aws.ec2.VpcEndpoint(f"{name}-s3", vpc_id=self.vpc_id, region=region,
+                            service_name=f"com.amazonaws.{region}.s3", vpc_endpoint_type="Gateway",
+                            route_table_ids=self.app_route_table_ids,
+                            tags={**args.tags, "Name": f"{name}-s3"}, opts=child_options(self))
+        group = aws.ec2.SecurityGroup(
+            f"{name}-endpoints", vpc_id=self.vpc_id, region=region,
+            description="Printflow VPC interface endpoints: HTTPS from the app tier",
+            tags={**args.tags, "Name": f"{name}-endpoints"}, opts=child_options(self))
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-endpoints-from-app", security_group_id=group.id, region=region,
+            referenced_security_group_id=self.app_security_group.id, ip_protocol="tcp",
+            from_port=443, to_port=443, description="AWS APIs from the app tier",
+            opts=child_options(self))
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}", vpc_id=self.vpc_id, region=region,
+                service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
+                private_dns_enabled=True, subnet_ids=self.app_subnet_ids,
+                security_group_ids=[group.id], tags={**args.tags, "Name": f"{name}-{service}"},
+                opts=child_options(self))
 
     def _data_security_group(self, name: str, kind: str, port: int,
                              args: DataNetworkArgs) -> aws.ec2.SecurityGroup:
@@ -127,12 +218,14 @@ class DataNetwork(pulumi.ComponentResource):
             f"{name}-flow-logs", region=args.region,
             retention_in_days=args.flow_log_retention_days,
             kms_key_id=args.flow_log_key_arn, tags=args.tags, opts=child_options(self))
-        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=assume_role_policy(
-            "vpc-flow-logs.amazonaws.com"), tags=args.tags, opts=child_options(self))
+        role = aws.iam.Role(f"{name}-flow-logs", assume_role_policy=_flow_logs_trust(args.region),
+                            tags=args.tags, opts=child_options(self))
+        # The permissions the VPC guide documents for publishing flow logs to CloudWatch Logs
+        # ("IAM role for publishing flow logs to CloudWatch Logs"), scoped to this log group.
         aws.iam.RolePolicy(f"{name}-flow-logs", role=role.id, policy=policy_document({
             "Effect": "Allow",
-            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            "Resource": pulumi.Output.concat(log_group.arn, ":*"),
+            "Action": FLOW_LOG_ACTIONS,
+            "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
         }), opts=child_options(self))
         aws.ec2.FlowLog(f"{name}-flow-logs", vpc_id=self.vpc_id, region=args.region,
                         traffic_type="ALL", log_destination_type="cloud-watch-logs",

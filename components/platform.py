@@ -9,14 +9,14 @@ import pulumi
 import pulumi_aws as aws
 
 from .alarms import AlarmArgs, PagingTopic, PagingTopicArgs, PlatformAlarms, ReplicationTarget
-from .app_secrets import AppSecrets, AppSecretsArgs, Connection
+from .app_secrets import AppConnections, AppConnectionsArgs, AppSecrets, AppSecretsArgs
 from .app_settings import AppSettingsArgs, AppSettingsParameters
 from .base import child_options, policy_document
 from .config import StackSettings
 from .database import INITIAL_DATABASE, PointInTimeSource, PostgresArgs, PostgresDatabase
 from .kms import KeyRing, KeyRingArgs
 from .network import POSTGRES_PORT, REDIS_PORT, DataNetwork, DataNetworkArgs
-from .queue_store import Cache, CacheArgs, QueueStore, QueueStoreArgs
+from .queue_store import CLIENT_CONTRACT, Cache, CacheArgs, QueueStore, QueueStoreArgs
 from .storage import BackupVault, BackupVaultArgs, PrintFileStorage, PrintFileStorageArgs
 
 REPLICATION_RULE_ID = "print-files-to-dr"
@@ -43,20 +43,32 @@ def _network(settings: StackSettings, logs_key: pulumi.Input[str]) -> DataNetwor
         region=settings.home_region, cidr=n.cidr, az_count=n.az_count,
         flow_log_retention_days=n.flow_log_retention_days, flow_log_key_arn=logs_key,
         existing_vpc_id=n.existing_vpc_id, existing_subnet_ids=tuple(n.existing_subnet_ids),
-        with_cache_subnets=settings.cache.enabled, tags=settings.tags("network")))
+        with_cache_subnets=settings.cache.enabled, app_egress=n.app_egress,
+        tags=settings.tags("network")))
 
 
 def _queue_store(settings: StackSettings, network: DataNetwork, keys: dict[str, pulumi.Input[str]],
-                 topic_arn: pulumi.Input[str], secret_replica) -> QueueStore:
+                 paging: PagingTopic) -> QueueStore:
     return QueueStore(f"{settings.name_prefix}-queue", QueueStoreArgs(
         settings=settings.queue_store, region=settings.home_region,
+        user_name=settings.queue_user_name,
         subnet_group_name=network.memorydb_subnet_group.name,
         security_group_ids=[network.redis_security_group.id],
         kms_key_arn=keys["queue"], secrets_kms_key_arn=keys["secrets"],
-        notification_topic_arn=topic_arn, protect=settings.protect,
+        events_topic_arn=paging.queue_events_topic.arn, protect=settings.protect,
         keep_final_snapshot=not settings.is_drill,
-        recovery_window_days=_recovery_window(settings), secret_replica=secret_replica,
-        tags=settings.tags("queue")))
+        recovery_window_days=_recovery_window(settings), tags=settings.tags("queue")))
+
+
+def _connections(settings: StackSettings, keys: dict[str, pulumi.Input[str]],
+                 database: PostgresDatabase, queue: QueueStore) -> AppConnections:
+    """This stack's own endpoints and queue credentials for its apps (never replicated)."""
+    return AppConnections(f"{settings.name_prefix}-connections", AppConnectionsArgs(
+        region=settings.home_region, kms_key_arn=keys["secrets"],
+        db_host=database.instance.address, db_port=POSTGRES_PORT, db_name=INITIAL_DATABASE,
+        redis_host=queue.endpoint, redis_port=REDIS_PORT, redis_username=queue.username,
+        redis_password=queue.password_value, recovery_window_days=_recovery_window(settings),
+        protect=settings.protect, tags=settings.tags("secrets")))
 
 
 def _recovery_window(settings: StackSettings) -> int:
@@ -65,9 +77,12 @@ def _recovery_window(settings: StackSettings) -> int:
 
 
 def _paging_topic(settings: StackSettings, alarms_key: pulumi.Input[str]) -> PagingTopic:
+    a = settings.alarms
     return PagingTopic(f"{settings.name_prefix}-paging", PagingTopicArgs(
-        settings=settings.alarms, name_prefix=settings.name_prefix, region=settings.home_region,
-        kms_key_arn=alarms_key, tags=settings.tags("observability")))
+        name_prefix=settings.name_prefix, region=settings.home_region, kms_key_arn=alarms_key,
+        email_endpoints=tuple(a.email_endpoints),
+        https_endpoints=tuple(u.get_secret_value() for u in a.https_endpoints),
+        tags=settings.tags("observability")))
 
 
 def _alarms(settings: StackSettings, paging: PagingTopic, database: PostgresDatabase,
@@ -84,11 +99,12 @@ def _app_settings(settings: StackSettings, database: PostgresDatabase, queue: Qu
                   bucket_name: pulumi.Input[str]) -> AppSettingsParameters:
     connection = {
         "AWS_BUCKET": bucket_name, "AWS_DEFAULT_REGION": settings.home_region,
-        "REDIS_HOST": queue.endpoint, "REDIS_PORT": str(REDIS_PORT),
+        "REDIS_HOST": queue.endpoint, "REDIS_PORT": str(REDIS_PORT), "REDIS_USERNAME": queue.username,
     }
     database_facts = {"DB_HOST": database.instance.address, "DB_PORT": str(POSTGRES_PORT),
                       "DB_DATABASE": INITIAL_DATABASE}
-    values = {app: {**kv, **connection, **(database_facts if app == "laravel" else {})}
+    values = {app: {**kv, **connection, **CLIENT_CONTRACT[app],
+                    **(database_facts if app == "laravel" else {})}
               for app, kv in settings.apps.items()}
     return AppSettingsParameters(f"{settings.name_prefix}-settings", AppSettingsArgs(
         environment=settings.environment, region=settings.home_region, settings=values,
@@ -119,13 +135,14 @@ def _common_outputs(settings: StackSettings, mode: str, keys: dict[str, pulumi.I
         },
         "kms_keys": keys,
         "alarms": {
-            "topic_arn": paging.topic.arn, "alarm_names": sorted(alarms.alarms),
+            "topic_arn": paging.topic.arn, "queue_events_topic_arn": paging.queue_events_topic.arn,
+            "alarm_names": sorted(alarms.alarms),
             "heartbeat_alarm_names": alarms.heartbeat_alarm_names,
             "composite_alarm_name": alarms.composite_name,
         },
         "network": {
             "vpc_id": network.vpc_id, "app_security_group_id": network.app_security_group.id,
-            "private_subnet_ids": network.subnet_ids,
+            "data_subnet_ids": network.subnet_ids, "app_subnet_ids": network.app_subnet_ids,
         },
     }
 
@@ -157,7 +174,7 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
         protect=settings.protect, tags=settings.tags("backup")))
 
     paging = _paging_topic(settings, keys["alarms"])
-    queue = _queue_store(settings, network, keys, paging.topic.arn, (dr_region, replica_keys["secrets"]))
+    queue = _queue_store(settings, network, keys, paging)
     cache = None
     if settings.cache.enabled:
         cache = Cache(f"{settings.name_prefix}-cache", CacheArgs(
@@ -169,12 +186,9 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
         region=region, kms_key_arn=keys["secrets"],
         rotation_generation=settings.secrets.rotation_generation,
         recovery_window_days=_recovery_window(settings),
-        connection=Connection(
-            db_host=database.instance.address, db_port=POSTGRES_PORT, db_name=INITIAL_DATABASE,
-            redis_host=queue.endpoint, redis_port=REDIS_PORT, redis_username=queue.username,
-            redis_password=queue.password_value),
         protect=settings.protect, replica=(dr_region, replica_keys["secrets"]),
         tags=settings.tags("secrets")))
+    connections = _connections(settings, keys, database, queue)
     _app_settings(settings, database, queue, storage.primary.bucket.bucket)
     alarms = _alarms(settings, paging, database, queue, ReplicationTarget(
         source_bucket=storage.primary.bucket.bucket,
@@ -193,7 +207,9 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
                           "object_lock_days": lock.backup_object_lock_days,
                           "writer_policy_arn": backups.writer_policy.arn},
         "app_secrets": {"laravel_arn": secrets.laravel.arn, "pdf_service_arn": secrets.pdf_service.arn,
-                        "replica_regions": [dr_region]},
+                        "replica_regions": [dr_region],
+                        "laravel_connection_arn": connections.laravel.arn,
+                        "pdf_service_connection_arn": connections.pdf_service.arn},
         "cache": {"endpoint": cache.group.primary_endpoint_address} if cache else None,
         "dr": {
             "region": dr_region,
@@ -237,7 +253,8 @@ def _dr_source(settings: StackSettings) -> DrSource:
                         out(p.replica_bucket_arn), out(p.backup_bucket_name), out(p.backup_bucket_arn),
                         {k: out(v) for k, v in p.replica_key_arns.model_dump().items()},
                         out(p.laravel_secret_arn), out(p.pdf_service_secret_arn))
-    block = pulumi.StackReference(dr.primary_stack).require_output("dr")
+    name = dr.primary_stack_reference(pulumi.get_organization(), settings.environment)
+    block = pulumi.StackReference(name).require_output("dr")
     field_ = lambda key: block.apply(lambda b: b[key])  # noqa: E731
     return DrSource(field_("replicated_backups_arn"), field_("source_db_arn"),
                     field_("replica_bucket_name"), field_("replica_bucket_arn"),
@@ -299,7 +316,8 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
         tags=settings.tags("database")))
     paging = _paging_topic(settings, keys["alarms"])
     # Queues are recovered by replay (runbook 5.4): a fresh store, its own generated credentials.
-    queue = _queue_store(settings, network, keys, paging.topic.arn, None)
+    queue = _queue_store(settings, network, keys, paging)
+    connections = _connections(settings, keys, database, queue)
     access = ReplicaBucketAccess(f"{settings.name_prefix}-print-file-access", source,
                                  drill=settings.is_drill, tags=settings.tags("print-files"))
     _app_settings(settings, database, queue, source.replica_bucket_name)
@@ -317,7 +335,9 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
                           "region": region, "object_lock_mode": "COMPLIANCE",
                           "object_lock_days": settings.storage.backup_object_lock_days},
         "app_secrets": {"laravel_arn": source.laravel_secret_arn,
-                        "pdf_service_arn": source.pdf_service_secret_arn, "replica_regions": []},
+                        "pdf_service_arn": source.pdf_service_secret_arn, "replica_regions": [],
+                        "laravel_connection_arn": connections.laravel.arn,
+                        "pdf_service_connection_arn": connections.pdf_service.arn},
         "print_file_access_policy_arn": access.policy.arn,
         "restore": {"source_automated_backups_arn": source.replicated_backups_arn,
                     "source_db_arn": source.source_db_arn,

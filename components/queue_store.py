@@ -1,4 +1,4 @@
-"""The durable queue store for Horizon and BullMQ, and the optional (separate) cache."""
+"""The durable queue store for Laravel's queue workers and BullMQ, and the optional (separate) cache."""
 
 from __future__ import annotations
 
@@ -9,12 +9,26 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .base import child_options
+from .base import child_options, unique_final_name
 from .config import CacheSettings, QueueStoreSettings
 from .network import REDIS_PORT
 
 # MemoryDB, not ElastiCache: ElastiCache has no AOF, and a queue must never evict a job.
 QUEUE_PARAMETERS = {"maxmemory-policy": "noeviction"}
+
+# Everything but @dangerous, plus the @dangerous commands the clients send: INFO (BullMQ's version
+# check on connect, phpredis/Laravel `info`), as valkey's src/commands/info.json files it there.
+QUEUE_ACCESS_STRING = "on ~* &* +@all -@dangerous +info"
+
+# MemoryDB serves only the Redis Cluster protocol: every key a queue operation touches must hash
+# to one slot, which a hash tag ({...}) in the key guarantees. These settings are published to the
+# apps beside the endpoint (Laravel: config/database.php `options.cluster`, config/queue.php
+# `queue`; BullMQ: the Queue/Worker `prefix`).
+CLIENT_CONTRACT = {
+    "laravel": {"REDIS_CLIENT": "phpredis", "REDIS_CLUSTER": "redis", "REDIS_QUEUE": "{default}",
+                "REDIS_SCHEME": "tls"},
+    "pdf-service": {"REDIS_CLUSTER_MODE": "true", "BULLMQ_PREFIX": "{bull}", "REDIS_TLS": "true"},
+}
 CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
 
 
@@ -22,21 +36,27 @@ CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
 class QueueStoreArgs:
     settings: QueueStoreSettings
     region: str
+    user_name: str
+    """The ACL user, unique per account and region (so it carries the stack's prefix)."""
     subnet_group_name: pulumi.Input[str]
     security_group_ids: list[pulumi.Input[str]]
     kms_key_arn: pulumi.Input[str]
     secrets_kms_key_arn: pulumi.Input[str]
-    notification_topic_arn: pulumi.Input[str]
+    events_topic_arn: pulumi.Input[str]
+    """An unencrypted SNS topic: MemoryDB cannot publish to a KMS-encrypted one."""
     protect: bool
     keep_final_snapshot: bool
     recovery_window_days: int
-    secret_replica: Optional[tuple[str, pulumi.Input[str]]] = None
-    """(region, replica key ARN) to replicate the credentials secret to."""
     tags: dict[str, str] = field(default_factory=dict)
 
 
 class QueueStore(pulumi.ComponentResource):
-    """MemoryDB: every write is in a Multi-AZ transaction log before it is acknowledged."""
+    """MemoryDB: every write is in a Multi-AZ transaction log before it is acknowledged.
+
+    Physical names are explicit and short: MemoryDB allows 40 characters and Pulumi's autonaming
+    adds 8, which overflows for the longer stack prefixes (printflow-staging-dr-...). Names are
+    unique per account and region, which the stack prefix guarantees.
+    """
 
     def __init__(self, name: str, args: QueueStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:queue:QueueStore", name, None, opts)
@@ -44,7 +64,7 @@ class QueueStore(pulumi.ComponentResource):
         r = args.region
         family = f"memorydb_{s.engine}7"
         self.parameter_group = aws.memorydb.ParameterGroup(
-            f"{name}-params", family=family, region=r,
+            f"{name}-params", name=f"{name}-{s.engine}7", family=family, region=r,
             description="Queue store: noeviction (a full store rejects writes instead of dropping jobs)",
             parameters=[aws.memorydb.ParameterGroupParameterArgs(name=k, value=v)
                         for k, v in QUEUE_PARAMETERS.items()],
@@ -55,40 +75,43 @@ class QueueStore(pulumi.ComponentResource):
         # Marked secret here too, so no engine or provider has to remember it.
         self.password_value = pulumi.Output.secret(self.password.result)
         user = aws.memorydb.User(
-            f"{name}-user", user_name=s.username, region=r,
-            access_string="on ~* &* +@all -@dangerous",
+            f"{name}-user", user_name=args.user_name, region=r,
+            access_string=QUEUE_ACCESS_STRING,
             authentication_mode=aws.memorydb.UserAuthenticationModeArgs(
                 type="password", passwords=[self.password_value]),
             tags=args.tags, opts=child_options(self))
-        acl = aws.memorydb.Acl(f"{name}-acl", user_names=[user.user_name], region=r,
-                               tags=args.tags, opts=child_options(self))
+        acl = aws.memorydb.Acl(f"{name}-acl", name=f"{name}-acl", user_names=[user.user_name],
+                               region=r, tags=args.tags, opts=child_options(self))
+        final_snapshot = None
+        if args.keep_final_snapshot:
+            final_snapshot = unique_final_name(self, name)
         self.cluster = aws.memorydb.Cluster(
-            f"{name}-cluster", region=r,
-            description="Printflow queues (Laravel Horizon, pdf-service BullMQ)",
+            f"{name}-cluster", name=name, region=r,
+            description="Printflow queues (Laravel queue:work and pdf-service BullMQ, cluster mode)",
             engine=s.engine, engine_version=s.engine_version, node_type=s.node_type,
             num_shards=1, num_replicas_per_shard=s.replicas_per_shard,
             parameter_group_name=self.parameter_group.name,
             acl_name=acl.name, tls_enabled=True, kms_key_arn=args.kms_key_arn,
             subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
             snapshot_retention_limit=s.snapshot_retention_days, snapshot_window=s.snapshot_window,
-            final_snapshot_name=f"{name}-final" if args.keep_final_snapshot else None,
-            sns_topic_arn=args.notification_topic_arn, auto_minor_version_upgrade=True,
+            final_snapshot_name=final_snapshot,
+            sns_topic_arn=args.events_topic_arn, auto_minor_version_upgrade=True,
             port=REDIS_PORT, tags=args.tags,
             opts=child_options(self, protect=args.protect))
         self.endpoint = self.cluster.cluster_endpoints.apply(lambda eps: eps[0].address if eps else "")
         self.username = user.user_name
+        # Not replicated: it names this store's host, which is useless (and misleading) in the
+        # other region; a DR stack has its own store and its own credentials.
         self.credentials = aws.secretsmanager.Secret(
             f"{name}-credentials", region=r, kms_key_id=args.secrets_kms_key_arn,
             description="Queue store ACL user (generated)",
             recovery_window_in_days=args.recovery_window_days,
-            replicas=[aws.secretsmanager.SecretReplicaArgs(region=reg, kms_key_id=key)
-                      for reg, key in ([args.secret_replica] if args.secret_replica else [])],
             tags=args.tags, opts=child_options(self, protect=args.protect))
         aws.secretsmanager.SecretVersion(
             f"{name}-credentials", secret_id=self.credentials.id, region=r,
             secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
                 "username": user.user_name, "password": self.password_value,
-                "host": self.endpoint, "port": REDIS_PORT, "tls": True})),
+                "host": self.endpoint, "port": REDIS_PORT, "tls": True, "cluster": True})),
             opts=child_options(self))
         self.register_outputs({"endpoint": self.endpoint, "arn": self.cluster.arn})
 

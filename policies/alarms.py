@@ -9,6 +9,7 @@ from pack_common import (
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
 TOPIC = "aws:sns/topic:Topic"
+MEMORYDB_CLUSTER = "aws:memorydb/cluster:Cluster"
 HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
 
 # which resource type makes a required metric alarm applicable outside the prod stack
@@ -51,11 +52,16 @@ def _actions(args, ctx, report):
                "at the alarms SNS topic so on-call hears when it fires and when it recovers.")
 
 
-def _topic_kms(args, ctx, report):
-    v = get(args.props, "kmsMasterKeyId")
-    if v is not UNKNOWN and not v:
-        report(f"SNS topic '{args.name}' is not encrypted. Set kms_master_key_id to the alarms "
-               "customer-managed KMS key (its policy must let CloudWatch use it).")
+def _topic_kms(stack, ctx, report):
+    for topic in stack.of(TOPIC):
+        v = get(topic.props, "kmsMasterKeyId")
+        if v is UNKNOWN or v:
+            continue
+        if stack.referencing(topic, "snsTopicArn", MEMORYDB_CLUSTER):
+            continue  # MemoryDB cannot publish to an encrypted topic (aws-memorydb-cluster-events-topic)
+        report(f"SNS topic {label(topic)} is not encrypted. Set kms_master_key_id to the alarms "
+               "customer-managed KMS key (its policy must let CloudWatch use it). Only a topic "
+               "that MemoryDB publishes events to stays unencrypted.", topic.urn)
 
 
 def _heartbeat_breaching(args, ctx, report):
@@ -107,9 +113,10 @@ POLICIES = [
     resource_policy("aws-cloudwatch-alarm-actions",
                     "Every CloudWatch alarm notifies on ALARM and on OK.",
                     [METRIC_ALARM, COMPOSITE_ALARM], _actions),
-    resource_policy("aws-sns-topic-kms-encrypted",
-                    "SNS topics are encrypted with a customer-managed KMS key.",
-                    [TOPIC], _topic_kms),
+    stack_policy("aws-sns-topic-kms-encrypted",
+                 "SNS topics are encrypted with a customer-managed KMS key, except the topic "
+                 "MemoryDB publishes its events to (it cannot publish to an encrypted one).",
+                 _topic_kms),
     resource_policy("printflow-heartbeat-alarm-missing-data-breaching",
                     "Alarms on Printflow/Heartbeats metrics treat missing data as breaching.",
                     [METRIC_ALARM], _heartbeat_breaching),

@@ -9,6 +9,7 @@ from pack_common import (
     tags_of, truthy,
 )
 
+TOPIC = "aws:sns/topic:Topic"
 MEMORYDB_CLUSTER = "aws:memorydb/cluster:Cluster"
 MEMORYDB_PG = "aws:memorydb/parameterGroup:ParameterGroup"
 ELASTICACHE_RG = "aws:elasticache/replicationGroup:ReplicationGroup"
@@ -126,6 +127,21 @@ def _final_snapshot(args, ctx, report):
                "discards the queue. Set final_snapshot_name.")
 
 
+def _events_topic_unencrypted(stack, ctx, report):
+    """MemoryDB guide, "Event notifications and Amazon SNS": events are not delivered to a topic
+    encrypted with KMS. Such a cluster's failovers and node replacements reach nobody."""
+    for c in stack.of(MEMORYDB_CLUSTER):
+        for topic in stack.of(TOPIC):
+            if not stack.refers_to(c, "snsTopicArn", topic):
+                continue
+            key = get(topic.props, "kmsMasterKeyId")
+            if key is not UNKNOWN and key:
+                report(f"MemoryDB cluster {label(c)} sends its events to the KMS-encrypted SNS topic "
+                       f"{label(topic)}, where MemoryDB cannot publish: failovers and node "
+                       "replacements would reach nobody. Give it an unencrypted topic whose policy "
+                       "lets only memorydb.amazonaws.com (this account) publish.", c.urn)
+
+
 def _cluster_uses_noeviction_group(stack, ctx, report):
     groups = stack.of(MEMORYDB_PG)
     for c in stack.of(MEMORYDB_CLUSTER):
@@ -153,6 +169,9 @@ def _cluster_uses_noeviction_group(stack, ctx, report):
 CLUSTER = [MEMORYDB_CLUSTER]
 
 POLICIES = [
+    stack_policy("aws-memorydb-cluster-events-topic",
+                 "MemoryDB clusters send events to an SNS topic MemoryDB can publish to (not "
+                 "KMS-encrypted).", _events_topic_unencrypted),
     resource_policy("aws-elasticache-not-used-for-queues",
                     "Job queues run on MemoryDB, never on an ElastiCache replication group.",
                     [ELASTICACHE_RG], _no_queue_on_elasticache),

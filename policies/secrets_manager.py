@@ -17,12 +17,15 @@ from pack_common import (
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 
-LARAVEL_KEYS = ["APP_KEY", "APP_PREVIOUS_KEYS", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET",
-                "DB_HOST", "DB_PORT", "DB_DATABASE", "REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME",
-                "REDIS_PASSWORD", "REDIS_SCHEME"]
-PDF_SERVICE_KEYS = ["APP_KEY", "APP_PREVIOUS_KEYS", "INTERNAL_API_SECRET",
-                    "PDF_SERVICE_INTERNAL_SECRET", "REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME",
-                    "REDIS_PASSWORD", "REDIS_TLS"]
+# The shared (replicated) entries hold region-independent values only; each stack's connection
+# entries hold its own endpoints (docs/contracts.md section 3).
+LARAVEL_KEYS = ["APP_KEY", "APP_PREVIOUS_KEYS", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET"]
+PDF_SERVICE_KEYS = LARAVEL_KEYS
+LARAVEL_CONNECTION_KEYS = ["DB_HOST", "DB_PORT", "DB_DATABASE", "REDIS_HOST", "REDIS_PORT",
+                           "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_SCHEME"]
+PDF_SERVICE_CONNECTION_KEYS = ["REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "REDIS_PASSWORD",
+                               "REDIS_TLS"]
+CONNECTION_MARK = "connection"
 
 
 def _kms(args, ctx, report):
@@ -32,25 +35,59 @@ def _kms(args, ctx, report):
                "kms_key_id to the secrets customer-managed KMS key.")
 
 
-def _replica(args, ctx, report):
+def _replica(stack, ctx, report):
     if ctx.is_dr:
         return  # a DR stack reads the replicas created by prod
-    replicas = get(args.props, "replicas")
+    for secret in stack.of(SECRET):
+        with per_resource():
+            _, data = secret_payload(stack, secret)
+            if data is UNKNOWN or holds_endpoint(data):
+                continue  # endpoints stay in their region (printflow-secrets-no-replicated-endpoints)
+            regions = replica_regions(secret)
+            if regions is UNKNOWN:
+                continue
+            if ctx.dr_region not in regions:
+                report(f"Secrets Manager secret {label(secret)} is not replicated to the DR region "
+                       f"{ctx.dr_region}. Add replicas=[{{region: '{ctx.dr_region}', kms_key_id: "
+                       "<DR replica of the secrets key>}].", secret.urn)
+            elif not regions[ctx.dr_region] and regions[ctx.dr_region] is not UNKNOWN:
+                report(f"Secrets Manager secret {label(secret)} replicates to {ctx.dr_region} with "
+                       "the AWS-managed key. Set the replica's kms_key_id to the DR replica key.",
+                       secret.urn)
+
+
+def replica_regions(secret):
+    """{region: kms key} of a secret's replicas, or UNKNOWN."""
+    replicas = get(secret.props, "replicas")
     if replicas is UNKNOWN:
-        return
+        return UNKNOWN
     regions = {}
     for r in items(replicas):
         reg = get(r, "region")
         if reg is UNKNOWN:
-            return
+            return UNKNOWN
         regions[reg] = get(r, "kmsKeyId")
-    if ctx.dr_region not in regions:
-        report(f"Secrets Manager secret '{args.name}' is not replicated to the DR region "
-               f"{ctx.dr_region}. Add replicas=[{{region: '{ctx.dr_region}', kms_key_id: <DR "
-               "replica of the secrets key>}].")
-    elif not regions[ctx.dr_region] and regions[ctx.dr_region] is not UNKNOWN:
-        report(f"Secrets Manager secret '{args.name}' replicates to {ctx.dr_region} with the "
-               "AWS-managed key. Set the replica's kms_key_id to the DR replica key.")
+    return regions
+
+
+def holds_endpoint(data) -> bool:
+    """A JSON secret naming a host: REDIS_HOST, DB_HOST, host, ..."""
+    return isinstance(data, dict) and any(
+        str(k).upper() == "HOST" or str(k).upper().endswith("_HOST") for k in data)
+
+
+def _no_replicated_endpoints(stack, ctx, report):
+    for secret in stack.of(SECRET):
+        with per_resource():
+            _, data = secret_payload(stack, secret)
+            regions = replica_regions(secret)
+            if data is UNKNOWN or regions is UNKNOWN or not regions or not holds_endpoint(data):
+                continue
+            report(f"Secrets Manager secret {label(secret)} holds endpoints (host names) and is "
+                   f"replicated to {', '.join(sorted(map(str, regions)))}. A replica is a read-only "
+                   "copy: after a failover the apps there would connect to the dead region. "
+                   "Replicate only region-independent values and let each stack write its own "
+                   "connection secret.", secret.urn)
 
 
 def _recovery_window(args, ctx, report):
@@ -76,10 +113,12 @@ def _entry_name(res) -> str:
     return text
 
 
-def find_app_secrets(stack):
-    laravel = [s for s in stack.of(SECRET) if "laravel" in _entry_name(s)]
-    pdf = [s for s in stack.of(SECRET) if "pdf-service" in _entry_name(s)
-           or "pdf_service" in _entry_name(s)]
+def find_app_secrets(stack, connections: bool = False):
+    """(laravel, pdf-service) secrets: the shared key entries, or with `connections` this stack's
+    connection entries."""
+    chosen = [s for s in stack.of(SECRET) if (CONNECTION_MARK in _entry_name(s)) == connections]
+    laravel = [s for s in chosen if "laravel" in _entry_name(s)]
+    pdf = [s for s in chosen if "pdf-service" in _entry_name(s) or "pdf_service" in _entry_name(s)]
     return laravel, pdf
 
 
@@ -149,7 +188,10 @@ def _valid_app_key(value) -> bool:
 
 def _required_keys(stack, ctx, report):
     laravel, pdf = find_app_secrets(stack)
-    for secrets, keys in ((laravel, LARAVEL_KEYS), (pdf, PDF_SERVICE_KEYS)):
+    laravel_conn, pdf_conn = find_app_secrets(stack, connections=True)
+    for secrets, keys in ((laravel, LARAVEL_KEYS), (pdf, PDF_SERVICE_KEYS),
+                          (laravel_conn, LARAVEL_CONNECTION_KEYS),
+                          (pdf_conn, PDF_SERVICE_CONNECTION_KEYS)):
         for sec in secrets:
             with per_resource():
                 ver, data = secret_payload(stack, sec)
@@ -173,9 +215,12 @@ def _required_keys(stack, ctx, report):
 POLICIES = [
     resource_policy("aws-secretsmanager-secret-cmk",
                     "Secrets are encrypted with a customer-managed KMS key.", [SECRET], _kms),
-    resource_policy("aws-secretsmanager-secret-dr-replica",
-                    "Secrets in the primary stack are replicated to the DR region with a "
-                    "customer key.", [SECRET], _replica),
+    stack_policy("aws-secretsmanager-secret-dr-replica",
+                 "Secrets in the primary stack are replicated to the DR region with a customer "
+                 "key, except those naming endpoints.", _replica),
+    stack_policy("printflow-secrets-no-replicated-endpoints",
+                 "No secret replicated to another region holds an endpoint: a failover must hand "
+                 "the apps the DR region's hosts.", _no_replicated_endpoints),
     resource_policy("aws-secretsmanager-secret-recovery-window",
                     "Secrets in production stacks keep a recovery window of at least the threshold.",
                     [SECRET], _recovery_window,

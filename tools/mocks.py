@@ -20,6 +20,22 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 ACCOUNT_ID = "123456789012"
 
+# The property pulumi-aws fills in with an autoname when the program sets none: the logical name,
+# "-" and 7 random hex characters (pulumi-terraform-bridge `AutoName`; pulumi-aws
+# provider/resources.go). The mocks do the same, so physical names can be checked against AWS's
+# limits (tests/program/test_aws_names.py).
+AUTONAMED: dict[str, str] = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:rds/instance:Instance": "identifier",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "alarmName",
+}
+LOWERCASE_NAMES = {"aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup",
+                   "aws:elasticache/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup"}
+NAMED_BY_DEFAULT = "name"
+"""Every other type with a physical name calls it `name`."""
+AUTONAME_RANDOM_HEX = 7
+
 
 def _digest(*parts: Any, size: int = 8) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:size]
@@ -107,9 +123,13 @@ def _service(type_token: str) -> str:
 class PlatformMocks(Mocks):
     """Computed values for the resource types and invokes the program uses."""
 
-    def __init__(self, default_region: str, stack_references: Optional[Mapping[str, dict]] = None):
+    def __init__(self, default_region: str, stack_references: Optional[Mapping[str, dict]] = None,
+                 preview: bool = False, seed: str = ""):
         self.default_region = default_region
         self.stack_references = stack_references or {}
+        self.preview = preview
+        self.seed = seed
+        """Stands in for randomness: renders with different seeds are different deployments."""
         self._kms_ids: dict[str, str] = {}
         self._states: dict[str, Callable[[MockResourceArgs, str, str], dict]] = {
             "aws:s3/bucket:Bucket": self._bucket,
@@ -122,6 +142,7 @@ class PlatformMocks(Mocks):
             "aws:elasticache/replicationGroup:ReplicationGroup": self._elasticache,
             "random:index/randomBytes:RandomBytes": self._random_bytes,
             "random:index/randomPassword:RandomPassword": self._random_password,
+            "random:index/randomId:RandomId": self._random_id,
             "pulumi:pulumi:StackReference": self._stack_reference,
         }
 
@@ -129,9 +150,13 @@ class PlatformMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         if not args.custom and args.resource_id is None:  # components; reads carry an id
             return None, {}
+        if self.preview and args.resource_id is None:
+            # A first preview: the provider answers with the checked inputs (autonames included);
+            # everything AWS computes, the id too, is unknown until the resource exists.
+            return "", {**args.inputs, **self._autoname(args)}
         region = args.inputs.get("region") or self.default_region
         suffix = _digest(args.typ, args.name)
-        state = dict(args.inputs)
+        state = {**args.inputs, **self._autoname(args)}
         special = self._states.get(args.typ)
         if special is not None:
             state.update(special(args, region, suffix))
@@ -151,11 +176,22 @@ class PlatformMocks(Mocks):
                     "id": region, "region": region}, []
         raise NotImplementedError(f"offline preview has no mock for invoke {args.token}")
 
+    def _autoname(self, args: MockResourceArgs) -> dict:
+        """The physical name the provider would generate for a resource the program left unnamed."""
+        if not args.typ.startswith("aws:"):
+            return {}
+        prop = AUTONAMED.get(args.typ, NAMED_BY_DEFAULT)
+        if args.inputs.get(prop):
+            return {}
+        random_hex = _digest(args.typ, args.name, self.seed, size=AUTONAME_RANDOM_HEX)
+        name = f"{args.name}-{random_hex}"
+        return {prop: name.lower() if prop != NAMED_BY_DEFAULT or args.typ in LOWERCASE_NAMES else name}
+
     # ---------------------------------------------------------------- computed state
     def _generic(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
         service = _service(args.typ)
         kind = args.typ.rsplit(":", 1)[-1]
-        name = args.inputs.get("name") or f"{args.name}-{suffix}"
+        name = args.inputs.get("name") or self._autoname(args).get("name") or f"{args.name}-{suffix}"
         prefixes = {"Vpc": "vpc", "Subnet": "subnet", "SecurityGroup": "sg", "RouteTable": "rtb",
                     "DefaultSecurityGroup": "sg", "FlowLog": "fl"}
         state: dict[str, Any] = {"name": name}
@@ -174,15 +210,13 @@ class PlatformMocks(Mocks):
             state["__id"] = name
         return state
 
-    @staticmethod
-    def _bucket(args: MockResourceArgs, region: str, suffix: str) -> dict:
-        bucket = args.inputs.get("bucket") or f"{args.name}-{suffix}"
+    def _bucket(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
+        bucket = args.inputs.get("bucket") or self._autoname(args)["bucket"]
         return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "__id": bucket,
                 "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com", "region": region}
 
-    @staticmethod
-    def _rds_instance(args: MockResourceArgs, region: str, suffix: str) -> dict:
-        identifier = args.inputs.get("identifier") or f"{args.name}-{suffix}"
+    def _rds_instance(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
+        identifier = args.inputs.get("identifier") or self._autoname(args)["identifier"]
         address = f"{identifier}.c{suffix}.{region}.rds.amazonaws.com"
         return {"identifier": identifier, "arn": f"arn:aws:rds:{region}:{ACCOUNT_ID}:db:{identifier}",
                 "address": address, "endpoint": f"{address}:5432", "port": 5432,
@@ -206,21 +240,18 @@ class PlatformMocks(Mocks):
         key_id = self._kms_ids.get(primary, f"mrk-{suffix}")
         return {"keyId": key_id, "arn": f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}", "__id": key_id}
 
-    @staticmethod
-    def _secret(args: MockResourceArgs, region: str, suffix: str) -> dict:
-        name = args.inputs.get("name") or f"{args.name}-{suffix}"
+    def _secret(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
+        name = args.inputs.get("name") or self._autoname(args)["name"]
         arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{suffix[:6]}"
         return {"name": name, "arn": arn, "__id": arn}
 
-    @staticmethod
-    def _memorydb(args: MockResourceArgs, region: str, suffix: str) -> dict:
-        name = args.inputs.get("name") or f"{args.name}-{suffix}"
+    def _memorydb(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
+        name = args.inputs.get("name") or self._autoname(args)["name"]
         address = f"clustercfg.{name}.{suffix}.memorydb.{region}.amazonaws.com"
         return {"name": name, "arn": f"arn:aws:memorydb:{region}:{ACCOUNT_ID}:cluster/{name}",
                 "clusterEndpoints": [{"address": address, "port": 6379}], "__id": name}
 
-    @staticmethod
-    def _elasticache(args: MockResourceArgs, region: str, suffix: str) -> dict:
+    def _elasticache(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
         return {"primaryEndpointAddress": f"master.{args.name}.{suffix}.cache.amazonaws.com",
                 "arn": f"arn:aws:elasticache:{region}:{ACCOUNT_ID}:replicationgroup:{args.name}"}
 
@@ -229,6 +260,12 @@ class PlatformMocks(Mocks):
         seed = hashlib.sha256(json.dumps([args.name, args.inputs.get("keepers")], sort_keys=True).encode())
         raw = seed.digest()[: int(args.inputs.get("length", 32))]
         return {"base64": base64.b64encode(raw).decode(), "hex": raw.hex()}
+
+    def _random_id(self, args: MockResourceArgs, region: str, suffix: str) -> dict:
+        raw = hashlib.sha256(json.dumps([args.name, args.inputs.get("keepers"), self.seed]).encode()).digest()
+        raw = raw[: int(args.inputs.get("byteLength", 8))]
+        return {"hex": raw.hex(), "b64Std": base64.b64encode(raw).decode(),
+                "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="), "dec": str(int(raw.hex(), 16))}
 
     @staticmethod
     def _random_password(args: MockResourceArgs, region: str, suffix: str) -> dict:

@@ -214,14 +214,10 @@ def _app_secrets(g, region, env, keys, protect, replica):
     comp = g.add("printflow:security:AppSecrets", "app-secrets", {}, custom=False)
     app_key = "base64:" + base64.b64encode(bytes(range(32))).decode()
     internal = "x" * 48
+    # Replicated: region-independent keys only (connection secrets are per stack).
     shared = {"APP_KEY": app_key, "APP_PREVIOUS_KEYS": "", "INTERNAL_API_SECRET": internal,
-              "PDF_SERVICE_INTERNAL_SECRET": internal, "REDIS_HOST": "queue.example",
-              "REDIS_PORT": "6379", "REDIS_USERNAME": "app", "REDIS_PASSWORD": "p" * 32}
-    values = {
-        "laravel": {**shared, "DB_HOST": "db.example", "DB_PORT": "5432",
-                    "DB_DATABASE": "printflow", "REDIS_SCHEME": "tls"},
-        "pdf-service": {**shared, "REDIS_TLS": "true"},
-    }
+              "PDF_SERVICE_INTERNAL_SECRET": internal}
+    values = {"laravel": shared, "pdf-service": shared}
     out = {}
     for app, data in values.items():
         inputs = {"region": region, "description": f"{app} runtime secrets",

@@ -7,6 +7,8 @@ import sys
 
 from tools.render import ROOT, format_mermaid, render_stacks
 
+DIAGRAM_STACKS = ("prod", "dr")
+"""The architecture the README shows: the live platform and its DR stack (staging is alike)."""
 BLOCK = re.compile(r"(<!-- diagram:start -->\n```mermaid\n)(.*?)(```\n<!-- diagram:end -->)", re.S)
 
 
@@ -16,7 +18,7 @@ def main() -> int:
     if not BLOCK.search(text):
         print("README.md has no <!-- diagram:start --> block", file=sys.stderr)
         return 2
-    diagram = format_mermaid(render_stacks())
+    diagram = format_mermaid(render_stacks(DIAGRAM_STACKS))
     readme.write_text(BLOCK.sub(lambda m: m.group(1) + diagram + m.group(3), text))
     print("README.md diagram updated")
     return 0

@@ -1,6 +1,7 @@
 """Offline preview: run the real program with the real stack files under Pulumi's mock runtime.
 
-    python -m tools.render                      # prod and dr: a tree of components and settings
+    python -m tools.render                      # prod, dr and staging: components and settings
+    python -m tools.render --preview-mode       # as a first `pulumi preview`: computed outputs unknown
     python -m tools.render --stack prod --graph out/prod.json   # the full resource graph
     python -m tools.render --mermaid            # components and their data flows
 
@@ -32,7 +33,10 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT  # where Pulumi.<stack>.yaml files are read from
 PROJECT = "printflow"
-STACKS = ("prod", "dr")
+STACKS = ("prod", "dr", "staging")
+ALL_STACKS = ("prod", "dr", "staging", "staging-dr")
+ORGANIZATION = "organization"
+"""What `pulumi.get_organization()` returns offline: the name a DIY backend reports."""
 
 
 class RenderError(Exception):
@@ -50,10 +54,20 @@ def _config_string(value: Any) -> str:
 
 
 def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
-    path = (root or STACK_DIR) / f"Pulumi.{stack}.yaml"
+    """The stack's config as the CLI would hand it to the program (see stack_config_with_secrets)."""
+    return stack_config_with_secrets(stack, root)[0]
+
+
+def stack_config_with_secrets(stack: str, root: Optional[Path] = None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Config strings and secret keys, after the CLI's own checks against Pulumi.yaml
+    (tools.cli_config): a stack file the CLI would refuse is refused here."""
+    from tools.cli_config import CliConfigError, apply_project_config, load_project
+
+    directory = root or STACK_DIR
+    path = directory / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise RenderError(f"No stack file {path.name}; stacks here: "
-                          + ", ".join(sorted(p.name for p in (root or STACK_DIR).glob("Pulumi.*.yaml"))))
+                          + ", ".join(sorted(p.name for p in directory.glob("Pulumi.*.yaml"))))
     try:
         document = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
@@ -61,17 +75,21 @@ def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise RenderError(f"{path.name} needs a top-level 'config:' mapping")
-    for key, value in config.items():
-        if isinstance(value, dict) and "secure" in value:
-            raise RenderError(f"{path.name}: {key} is an encrypted secret; this project keeps no "
-                              "secrets in stack files (the program generates them)")
-    return {str(k): _config_string(v) for k, v in config.items()}
+    project_file = directory / "Pulumi.yaml"
+    project, declared = load_project(project_file if project_file.exists() else ROOT / "Pulumi.yaml")
+    try:
+        applied = apply_project_config(stack, project, declared, config)
+    except CliConfigError as exc:
+        raise RenderError(f"{path.name}: the Pulumi CLI would refuse this stack: {exc}") from None
+    return {str(k): _config_string(v) for k, v in applied.values.items()}, applied.secret_keys
 
 
 # ----------------------------------------------------------------------------- rendering
 def run_program(stack: str, config: dict[str, str], references: Mapping[str, dict],
-                monitor: Optional["RecordingMonitor"] = None) -> "RecordingMonitor":
-    """Run __main__.py under the mocks; the monitor holds what it registered."""
+                monitor: Optional["RecordingMonitor"] = None, secret_keys: tuple[str, ...] = (),
+                preview: bool = False) -> "RecordingMonitor":
+    """Run __main__.py under the mocks; the monitor holds what it registered. `preview` runs it as
+    a first `pulumi preview` sees it: the outputs AWS computes are unknown."""
     import pulumi
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_in_stack
@@ -79,14 +97,16 @@ def run_program(stack: str, config: dict[str, str], references: Mapping[str, dic
     from tools.mocks import PlatformMocks, RecordingMonitor, skip_source_positions
 
     skip_source_positions()
-    mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"), stack_references=references)
+    mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"), stack_references=references,
+                          preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
     monitor.mocks = mocks
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-        pulumi.runtime.set_all_config(config)
+        pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor,
+                                 organization=ORGANIZATION)
+        pulumi.runtime.set_all_config(config, list(secret_keys))
         runtime_settings.ROOT.set(None)  # run_in_stack creates the root Stack that holds exports
         program = str(ROOT / "__main__.py")
         loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
@@ -96,22 +116,26 @@ def run_program(stack: str, config: dict[str, str], references: Mapping[str, dic
     return monitor
 
 
-def _validated(stack: str, config: dict[str, str]):
+def _validated(stack: str, config: dict[str, str], secret_keys: tuple[str, ...] = ()):
     from components.config import ConfigError, load_settings
 
     try:
-        return load_settings(config, stack)
+        return load_settings(config, stack, secret_keys)
     except ConfigError as exc:
         raise RenderError(str(exc)) from None
 
 
 def render_stack(stack: str, references: Optional[Mapping[str, dict]] = None,
-                 config: Optional[dict[str, str]] = None) -> dict:
+                 config: Optional[dict[str, str]] = None, secret_keys: Optional[tuple[str, ...]] = None,
+                 preview: bool = False) -> dict:
     """Render one stack into a resource graph (see docs/contracts.md). A stack that reads another
     through a StackReference needs its outputs in `references` (render_stacks provides them)."""
-    config = stack_config(stack) if config is None else config
-    _validated(stack, config)
-    monitor = run_program(stack, config, references or {})
+    if config is None:
+        config, file_secret_keys = stack_config_with_secrets(stack)
+        secret_keys = file_secret_keys if secret_keys is None else secret_keys
+    secret_keys = tuple(secret_keys or ())
+    _validated(stack, config, secret_keys)
+    monitor = run_program(stack, config, references or {}, secret_keys=secret_keys, preview=preview)
     resources = sorted((r.to_json() for r in monitor.registrations.values()), key=lambda r: r["urn"])
     return {"format": GRAPH_FORMAT, "project": PROJECT, "stack": stack, "config": config,
             "outputs": monitor.stack_outputs, "resources": resources}
@@ -119,11 +143,12 @@ def render_stack(stack: str, references: Optional[Mapping[str, dict]] = None,
 
 def _referenced(stack: str) -> Optional[tuple[str, str]]:
     """(StackReference name, local stack) that `stack` reads, if any: a DR stack reads prod."""
-    settings = _validated(stack, stack_config(stack))
-    name = settings.dr.primary_stack if settings.dr else None
-    if not name:
+    settings = _validated(stack, *stack_config_with_secrets(stack))
+    if settings.dr is None or settings.dr.primary is not None:
         return None
-    _org, project, local = name.split("/")
+    name = settings.dr.primary_stack_reference(ORGANIZATION, settings.environment)
+    parts = name.split("/")
+    project, local = (PROJECT, parts[0]) if len(parts) == 1 else (parts[1], parts[2])
     if project != PROJECT or not (STACK_DIR / f"Pulumi.{local}.yaml").exists():
         raise RenderError(f"Stack '{stack}' reads printflow:dr.primary_stack '{name}', which is not a "
                           f"stack of this project with a Pulumi.<stack>.yaml here, so it cannot be "
@@ -134,7 +159,7 @@ def _referenced(stack: str) -> Optional[tuple[str, str]]:
 
 def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
                   on_graph: Optional[Callable[[str, dict], None]] = None,
-                  on_start: Optional[Callable[[], None]] = None) -> dict[str, dict]:
+                  on_start: Optional[Callable[[], None]] = None, preview: bool = False) -> dict[str, dict]:
     """Render the given stacks, each after any stack it references (a DR stack reads prod's
     outputs, so prod is rendered first even if not asked for); returns the ones asked for.
 
@@ -169,12 +194,12 @@ def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
         return {name: unwrap(graphs[local]["outputs"])}
 
     if parallel and len(order) >= 2 and hasattr(os, "fork"):
-        graphs = _render_with_fork(tuple(order), references_for, ready, started)
+        graphs = _render_with_fork(tuple(order), references_for, ready, started, preview)
     else:
         started()
         graphs = {}
         for stack in order:
-            graphs[stack] = render_stack(stack, references=references_for(stack, graphs))
+            graphs[stack] = render_stack(stack, references=references_for(stack, graphs), preview=preview)
             ready(stack, graphs[stack])
     return {stack: graphs[stack] for stack in stacks}
 
@@ -207,7 +232,8 @@ class _PendingReferences(Mapping):
 
 def _render_with_fork(stacks: tuple[str, ...],
                       references_for: Callable[[str, dict[str, dict]], dict[str, dict]],
-                      notify: Callable[[str, dict], None], started: Callable[[], None]) -> dict[str, dict]:
+                      notify: Callable[[str, dict], None], started: Callable[[], None],
+                      preview: bool = False) -> dict[str, dict]:
     *earlier, last = stacks
     # Import what the child runs before forking: a module another thread is importing at the
     # moment of the fork would stay locked in the child.
@@ -224,7 +250,8 @@ def _render_with_fork(stacks: tuple[str, ...],
             os.close(outputs_write)
             os.close(graph_read)
             try:
-                payload: dict = {"graph": render_stack(last, references=_PendingReferences(outputs_read))}
+                payload: dict = {"graph": render_stack(last, references=_PendingReferences(outputs_read),
+                                                     preview=preview)}
             except RenderError as exc:
                 payload = {"error": str(exc)}
             except BaseException:  # noqa: BLE001 - reported by the parent with its traceback
@@ -242,7 +269,7 @@ def _render_with_fork(stacks: tuple[str, ...],
         started()
         sink = os.fdopen(outputs_write, "w")
         for stack in earlier:
-            graphs[stack] = render_stack(stack, references=references_for(stack, graphs))
+            graphs[stack] = render_stack(stack, references=references_for(stack, graphs), preview=preview)
         try:
             with sink:
                 json.dump(references_for(last, graphs), sink)
@@ -512,8 +539,10 @@ def format_mermaid(graphs: dict[str, dict]) -> str:
 # ----------------------------------------------------------------------------- CLI
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.split("\n")[0])
-    parser.add_argument("--stack", action="append", choices=STACKS,
-                        help="stack to render (repeatable; default: prod and dr)")
+    parser.add_argument("--stack", action="append", choices=ALL_STACKS,
+                        help="stack to render (repeatable; default: prod, dr and staging)")
+    parser.add_argument("--preview-mode", action="store_true",
+                        help="render as a first `pulumi preview` sees it: computed outputs unknown")
     parser.add_argument("--graph", metavar="FILE",
                         help="write the resource graph JSON (one stack: the graph; several: {stack: graph})")
     parser.add_argument("--mermaid", action="store_true", help="print the Mermaid component diagram")
@@ -521,7 +550,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     stacks = tuple(args.stack) if args.stack else STACKS
     try:
-        graphs = render_stacks(stacks, parallel=True)
+        graphs = render_stacks(stacks, parallel=True, preview=args.preview_mode)
     except RenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -402,7 +402,8 @@ def _(g):
 # -- Secrets Manager ---------------------------------------------------------------------------
 
 def _laravel_secret(g):
-    return one(g, SECRET, named("laravel"))
+    """The shared (replicated) Laravel key entry, not its connection entry."""
+    return one(g, SECRET, lambda r: "laravel" in r["name"] and "connection" not in r["name"])
 
 
 @case("aws-secretsmanager-secret-cmk")
@@ -434,7 +435,19 @@ def _(g):
 
 @case("printflow-app-secrets-required-keys")
 def _(g):
-    edit_secret_json(app_secret_version(g, "laravel"), lambda d: d.pop("REDIS_PASSWORD"))
+    edit_secret_json(app_secret_version(g, "laravel", connection=True), lambda d: d.pop("REDIS_PASSWORD"))
+
+
+@case("printflow-app-secrets-required-keys:shared-key")
+def _(g):
+    edit_secret_json(app_secret_version(g, "pdf-service"), lambda d: d.pop("INTERNAL_API_SECRET"))
+
+
+@case("printflow-secrets-no-replicated-endpoints")
+def _(g):
+    """The old layout: prod's connection secret replicated, so DR apps would get prod's hosts."""
+    secret = one(g, SECRET, lambda r: r["name"].endswith("connections-laravel"))
+    setp(secret, "replicas", [{"region": "us-west-2", "kmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/mrk-1"}])
 
 
 @case("printflow-app-secrets-required-keys:bad-app-key")
@@ -456,7 +469,14 @@ def _(g):
 
 @case("aws-sns-topic-kms-encrypted")
 def _(g):
-    delp(one(g, TOPIC), "kmsMasterKeyId")
+    delp(one(g, TOPIC, lambda r: r["name"].endswith("-topic")), "kmsMasterKeyId")
+
+
+@case("aws-memorydb-cluster-events-topic")
+def _(g):
+    """An encrypted events topic: MemoryDB could not publish there."""
+    setp(one(g, TOPIC, lambda r: r["name"].endswith("-queue-events")), "kmsMasterKeyId",
+         "arn:aws:kms:us-east-1:123456789012:key/alarms")
 
 
 @case("printflow-heartbeat-alarm-missing-data-breaching")

@@ -157,8 +157,9 @@ def set_param_value(r: Res, value: Any) -> None:
 
 # -- secrets -----------------------------------------------------------------------------------
 
-def app_secret_version(g: Graph, app: str) -> Res:
-    return one(g, SECRET_VERSION, lambda r: app in r["name"])
+def app_secret_version(g: Graph, app: str, connection: bool = False) -> Res:
+    """The SecretVersion of an app's shared key entry, or of its connection entry."""
+    return one(g, SECRET_VERSION, lambda r: app in r["name"] and ("connection" in r["name"]) == connection)
 
 
 def edit_secret_json(r: Res, edit: Callable[[Dict[str, Any]], None]) -> None:

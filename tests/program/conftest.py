@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.program.graph import Graph, render
-from tools.render import render_stacks
+from tools.render import ORGANIZATION, render_stacks
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +24,7 @@ def dr(stacks) -> Graph:
 @pytest.fixture(scope="session")
 def prod_references(prod) -> dict[str, dict]:
     """What a StackReference to prod returns, for rendering DR variants."""
-    return {"printflow/printflow/prod": prod.outputs}
+    return {f"{ORGANIZATION}/printflow/prod": prod.outputs}
 
 
 @pytest.fixture(scope="session")

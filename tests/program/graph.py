@@ -124,6 +124,8 @@ def config_with(stack: str, overrides: dict[str, Any]) -> dict[str, str]:
 
 
 def render(stack: str, overrides: Optional[dict[str, Any]] = None,
-           references: Optional[dict[str, dict]] = None) -> Graph:
+           references: Optional[dict[str, dict]] = None, secret_keys: tuple[str, ...] = (),
+           preview: bool = False) -> Graph:
     config = config_with(stack, overrides or {})
-    return Graph(render_stack(stack, references=references, config=config))
+    return Graph(render_stack(stack, references=references, config=config, secret_keys=secret_keys,
+                              preview=preview))

@@ -77,7 +77,7 @@ def test_valid_configs_load(stack, overrides):
     ("dr", {"printflow:dr": None}, "printflow:dr", "needs the dr block"),
     ("dr", {"printflow:dr": {"mode": "rehearsal"}}, "printflow:dr.mode", "'drill' or 'failover'"),
     ("dr", {"printflow:dr": {"restore_time": "2026-11-22T14:05:00"}}, "printflow:dr.restore_time", "timezone"),
-    ("dr", {"printflow:dr": {"primary_stack": None}}, "printflow:dr", "primary_stack"),
+    ("dr", {"printflow:dr": {"primary_stack": "printflow/prod"}}, "printflow:dr.primary_stack", "<organization>/<project>/<stack>"),
     ("prod", {"someoneelse:key": "x"}, "someoneelse:key", "printflow:<name>"),
 ])
 def test_invalid_configs_name_the_key_and_allowed_values(stack, overrides, key, allowed):

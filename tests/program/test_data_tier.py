@@ -51,14 +51,19 @@ def test_every_key_has_an_alias(prod: Graph):
 
 # ------------------------------------------------------------------------------- network
 def test_private_subnets_in_three_zones_without_internet_route(prod: Graph):
-    subnets = prod.of_type("aws:ec2/subnet:Subnet")
+    subnets = [s for s in prod.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["tier"] == "data"]
     assert len({s.inputs["availabilityZone"] for s in subnets}) == 3
-    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
-    assert not prod.of_type("aws:ec2/internetGateway:InternetGateway")
-    assert not prod.of_type("aws:ec2/natGateway:NatGateway")
-    assert not prod.of_type("aws:ec2/route:Route")
-    for table in prod.of_type("aws:ec2/routeTable:RouteTable"):
-        assert not table.inputs.get("routes")
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in prod.of_type("aws:ec2/subnet:Subnet"))
+    data_tables = [t for t in prod.of_type("aws:ec2/routeTable:RouteTable") if t.inputs["tags"]["tier"] == "data"]
+    assert len(data_tables) == 1 and not data_tables[0].inputs.get("routes")
+    data_table_id = data_tables[0].outputs["id"]
+    # no route, gateway or endpoint route is attached to the data subnets' table
+    assert all(r.inputs["routeTableId"] != data_table_id for r in prod.of_type("aws:ec2/route:Route"))
+    for endpoint in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        assert data_table_id not in endpoint.inputs.get("routeTableIds", [])
+    associations = {a.inputs["subnetId"]: a.inputs["routeTableId"]
+                    for a in prod.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")}
+    assert {associations[s.outputs["id"]] for s in subnets} == {data_table_id}
 
 
 def test_default_security_group_denies_everything(prod: Graph):

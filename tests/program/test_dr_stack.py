@@ -58,7 +58,10 @@ def test_apps_use_the_replica_bucket_and_replicated_secrets(dr: Graph, prod: Gra
     assert dr.outputs["app_secrets"]["laravel_arn"] == prod.outputs["dr"]["laravel_secret_arn"]
     # no new secret values: neither the app secrets nor the key material is generated here
     assert not dr.of_type("random:index/randomBytes:RandomBytes")
-    assert [s.name for s in dr.of_type("aws:secretsmanager/secret:Secret")] == ["printflow-prod-dr-queue-credentials"]
+    # only this stack's own connection data is written here: queue credentials and app connections
+    assert sorted(s.name for s in dr.of_type("aws:secretsmanager/secret:Secret")) == [
+        "printflow-prod-dr-connections-laravel", "printflow-prod-dr-connections-pdf-service",
+        "printflow-prod-dr-queue-credentials"]
     assert not dr.of_type("aws:s3/bucket:Bucket")
 
 
@@ -67,7 +70,7 @@ def test_fresh_queue_store_and_dr_alarms(dr: Graph):
     params = dr.one("aws:memorydb/parameterGroup:ParameterGroup").inputs["parameters"]
     assert {p["name"]: p["value"] for p in params} == {"maxmemory-policy": "noeviction"}
     assert cluster.inputs["tlsEnabled"] and cluster.inputs["numReplicasPerShard"] >= 1
-    topic = dr.one("aws:sns/topic:Topic")
+    topic = dr.one("aws:sns/topic:Topic", "-paging-topic")
     for alarm in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
     metrics = {a.inputs["metricName"] for a in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
@@ -81,7 +84,7 @@ def test_drill_is_disposable(dr: Graph):
     assert db["deletionProtection"] is False and db["skipFinalSnapshot"] is True
     assert db["deleteAutomatedBackups"] is True
     assert "finalSnapshotName" not in dr.one("aws:memorydb/cluster:Cluster").inputs
-    assert dr.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 0
+    assert all(s.inputs["recoveryWindowInDays"] == 0 for s in dr.of_type("aws:secretsmanager/secret:Secret"))
     assert all(k.inputs["deletionWindowInDays"] == 7 for k in dr.of_type("aws:kms/key:Key"))
 
 
@@ -105,7 +108,7 @@ def test_failover_is_protected_like_prod(render_variant, prod_references):
     db = graph.one("aws:rds/instance:Instance").inputs
     assert db["deletionProtection"] is True and db["skipFinalSnapshot"] is False and db["finalSnapshotIdentifier"]
     assert graph.one("aws:memorydb/cluster:Cluster").inputs["finalSnapshotName"]
-    assert graph.one("aws:secretsmanager/secret:Secret").inputs["recoveryWindowInDays"] == 30
+    assert all(s.inputs["recoveryWindowInDays"] == 30 for s in graph.of_type("aws:secretsmanager/secret:Secret"))
     statements = {s["Sid"] for s in json.loads(graph.one("aws:iam/policy:Policy").inputs["policy"])["Statement"]}
     assert "NeverDestroyVersions" in statements and "DrillNeverChangesProdData" not in statements
 
@@ -129,7 +132,7 @@ def test_explicit_config_source_when_prod_state_is_unreachable(prod):
                                     "replica_key_arns", "laravel_secret_arn", "pdf_service_secret_arn")}
     config = config_with("dr", {})
     dr_block = json.loads(config["printflow:dr"])
-    dr_block.pop("primary_stack")
+    assert "primary_stack" not in dr_block  # the default: <organisation>/printflow/<environment>
     dr_block["primary"] = source
     config["printflow:dr"] = json.dumps(dr_block)
     graph = Graph(render_stack("dr", references={}, config=config))

@@ -57,7 +57,9 @@ def _readme_diagram() -> str:
 
 
 def test_readme_diagram_is_current(stacks):
-    expected = format_mermaid({name: graph.raw for name, graph in stacks.items()})
+    from tools.readme_diagram import DIAGRAM_STACKS
+
+    expected = format_mermaid({name: stacks[name].raw for name in DIAGRAM_STACKS})
     assert _readme_diagram() == expected, "README diagram is stale: run `make diagram` and commit README.md"
 
 
@@ -75,7 +77,7 @@ def test_parallel_render_matches_the_sequential_one(stacks, tmp_path):
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     parallel = json.loads(target.read_text())
-    assert set(parallel) == {"prod", "dr"}
+    assert set(parallel) == {"prod", "dr", "staging"}
     for name, graph in stacks.items():
         assert json.dumps(parallel[name], sort_keys=True) == json.dumps(graph.raw, sort_keys=True), name
 
@@ -105,7 +107,7 @@ def test_dr_alone_renders_prod_first_and_returns_only_dr(stacks, tmp_path):
 def test_reference_to_a_stack_that_cannot_be_rendered_here_is_a_clear_error(tmp_path):
     (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
     (tmp_path / "Pulumi.dr.yaml").write_text((ROOT / "Pulumi.dr.yaml").read_text().replace(
-        "primary_stack: printflow/printflow/prod", "primary_stack: acme/otherproject/prod"))
+        "    mode: drill\n", "    mode: drill\n    primary_stack: acme/otherproject/prod\n"))
     script = ("import sys, tools.render as r; from pathlib import Path; "
               f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'dr']))")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)

@@ -29,7 +29,8 @@ def test_queue_store_is_durable_memorydb_that_never_evicts(prod: Graph):
     redis_sg = prod.one("aws:ec2/securityGroup:SecurityGroup", "-net-redis")
     assert c["subnetGroupName"] == net.outputs["name"]
     assert c["securityGroupIds"] == [redis_sg.outputs["id"]]
-    assert c["snsTopicArn"] == prod.one("aws:sns/topic:Topic").outputs["arn"]
+    events = prod.one("aws:sns/topic:Topic", "-queue-events")
+    assert c["snsTopicArn"] == events.outputs["arn"]
 
 
 def test_queue_acl_user_has_a_generated_password_kept_in_secrets_manager(prod: Graph):
@@ -71,9 +72,9 @@ def test_no_cache_unless_enabled_and_then_separate_and_hardened(prod: Graph, ren
 
 
 # ------------------------------------------------------------------------------- secrets
-def _secret_values(graph: Graph) -> dict[str, dict]:
-    return {v.name.rsplit("-app-secrets-", 1)[-1]: json.loads(v.inputs["secretString"])
-            for v in graph.of_type("aws:secretsmanager/secretVersion:SecretVersion") if "-app-secrets-" in v.name}
+def _secret_values(graph: Graph, marker: str = "-app-secrets-") -> dict[str, dict]:
+    return {v.name.rsplit(marker, 1)[-1]: json.loads(v.inputs["secretString"])
+            for v in graph.of_type("aws:secretsmanager/secretVersion:SecretVersion") if marker in v.name}
 
 
 def test_both_app_secrets_are_built_from_the_same_generated_values(prod: Graph):
@@ -87,6 +88,8 @@ def test_both_app_secrets_are_built_from_the_same_generated_values(prod: Graph):
     assert pdf["PDF_SERVICE_INTERNAL_SECRET"] == internal
     assert len(__import__("base64").b64decode(current)) == 32
     assert laravel["APP_PREVIOUS_KEYS"] == "" == pdf["APP_PREVIOUS_KEYS"]
+    connections = _secret_values(prod, "-connections-")
+    laravel, pdf = connections["laravel"], connections["pdf-service"]
     assert {"DB_HOST", "DB_PORT", "DB_DATABASE", "REDIS_HOST", "REDIS_PASSWORD"} <= set(laravel)
     assert {"REDIS_HOST", "REDIS_PASSWORD", "REDIS_TLS"} <= set(pdf)
     assert laravel["REDIS_PASSWORD"] == pdf["REDIS_PASSWORD"]
@@ -102,7 +105,10 @@ def test_app_secrets_are_encrypted_replicated_recoverable_and_protected(prod: Gr
     replica_key = [k for k in prod.of_type("aws:kms/replicaKey:ReplicaKey") if k.inputs["tags"]["purpose"] == "secrets"][0]
     for secret in prod.of_type("aws:secretsmanager/secret:Secret"):
         assert secret.inputs["kmsKeyId"] == secrets_key.outputs["arn"]
-        assert secret.inputs["replicas"] == [{"region": "us-west-2", "kmsKeyId": replica_key.outputs["arn"]}]
+        # the shared key entries replicate; entries naming this region's endpoints never do
+        replicated = "-app-secrets-" in secret.name
+        assert secret.inputs.get("replicas", []) == (
+            [{"region": "us-west-2", "kmsKeyId": replica_key.outputs["arn"]}] if replicated else [])
         assert secret.inputs["recoveryWindowInDays"] == 30
         assert secret.protected
 
@@ -139,7 +145,7 @@ def test_app_settings_are_published_under_the_env_and_app_path(prod: Graph):
 
 
 def test_no_secret_in_a_plain_string_parameter(prod: Graph):
-    values = _secret_values(prod)
+    values = {**_secret_values(prod), **{f"{k}-connection": v for k, v in _secret_values(prod, "-connections-").items()}}
     secret_fields = ("APP_KEY", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET", "REDIS_PASSWORD")
     secret_values = {entry[f] for entry in values.values() for f in secret_fields if f in entry}
     assert len(secret_values) == 3
@@ -152,7 +158,7 @@ def test_no_secret_in_a_plain_string_parameter(prod: Graph):
 
 # ------------------------------------------------------------------------------- alarms
 def test_every_alarm_has_alarm_and_ok_actions_to_the_encrypted_topic(prod: Graph):
-    topic = prod.one("aws:sns/topic:Topic")
+    topic = prod.one("aws:sns/topic:Topic", "-paging-topic")
     alarms_key = [k for k in prod.of_type("aws:kms/key:Key") if k.inputs["tags"]["purpose"] == "alarms"][0]
     assert topic.inputs["kmsMasterKeyId"] == alarms_key.outputs["arn"]
     alarms = prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") + prod.of_type("aws:cloudwatch/compositeAlarm:CompositeAlarm")
@@ -162,10 +168,21 @@ def test_every_alarm_has_alarm_and_ok_actions_to_the_encrypted_topic(prod: Graph
         assert alarm.inputs["okActions"] == [topic.outputs["arn"]], alarm.name
 
 
-def test_subscriptions_come_from_config(prod: Graph):
-    subs = {(s.inputs["protocol"], s.inputs["endpoint"]) for s in prod.of_type("aws:sns/topicSubscription:TopicSubscription")}
-    assert subs == {("email", "oncall@printflow.example"),
-                    ("https", "https://events.pagerduty.com/integration/printflow-prod/enqueue")}
+def test_subscriptions_come_from_config(render_variant):
+    """Both topics (alarms, MemoryDB events) reach the same people; the pager URL arrives as a
+    `secure:` stack value (its offline placeholder) and stays secret on the wire."""
+    from tools.cli_config import SECRET_PLACEHOLDER
+
+    graph = render_variant("prod", {"printflow:alarms": {"https_endpoints": [SECRET_PLACEHOLDER]}},
+                           secret_keys=("printflow:alarms",))
+    topics = {t.outputs["arn"]: t.name.rsplit("-", 1)[-1] for t in graph.of_type("aws:sns/topic:Topic")}
+    subs = {(topics[s.inputs["topic"]], s.inputs["protocol"], s.inputs["endpoint"])
+            for s in graph.of_type("aws:sns/topicSubscription:TopicSubscription")}
+    endpoints = {("email", "oncall@printflow.example"), ("https", SECRET_PLACEHOLDER)}
+    assert subs == {(topic, *e) for topic in ("topic", "events") for e in endpoints}
+    for sub in graph.of_type("aws:sns/topicSubscription:TopicSubscription"):
+        if sub.inputs["protocol"] == "https":
+            assert is_secret(sub.wire_inputs["endpoint"])
 
 
 @pytest.mark.parametrize("namespace, metric, comparison, threshold", [
