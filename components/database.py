@@ -135,6 +135,7 @@ class PostgresDatabase(pulumi.ComponentResource):
             tags=args.tags,
             opts=child_options(self, protect=args.protect, depends_on=[attachment]))
 
+        self.expected_settings = expected_settings(s, args.protect, restore is not None)
         self.backup_replication: Optional[aws.rds.InstanceAutomatedBackupsReplication] = None
         if s.replicate_backups_to_dr and restore is None:
             # Created in the destination region, encrypted with that region's replica key.
@@ -146,3 +147,25 @@ class PostgresDatabase(pulumi.ComponentResource):
                 retention_period=s.backup_retention_days,
                 opts=child_options(self, protect=args.protect))
         self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
+
+
+def expected_settings(s: DatabaseSettings, protect: bool, restored: bool) -> dict:
+    """What the stack asks of the instance, in DescribeDBInstances' field names, so a restore can
+    be compared with it (`ops drill verify`). A point-in-time restore sends only some settings
+    with RestoreDBInstanceToPointInTime; terraform-provider-aws applies the rest (Performance
+    Insights, backup window, ...) on a later update, so the first `up` of a DR stack can leave the
+    instance short of them."""
+    return {
+        "DBInstanceClass": s.instance_class,
+        "MultiAZ": s.multi_az,
+        "BackupRetentionPeriod": s.backup_retention_days,
+        "PreferredBackupWindow": s.backup_window,
+        "PreferredMaintenanceWindow": s.maintenance_window,
+        "PerformanceInsightsEnabled": True,
+        "PerformanceInsightsRetentionPeriod": s.performance_insights_retention_days,
+        "MonitoringInterval": s.monitoring_interval_seconds,
+        "DeletionProtection": s.deletion_protection and protect,
+        "IAMDatabaseAuthenticationEnabled": True,
+        "StorageEncrypted": True,
+        "PubliclyAccessible": False,
+    } | ({} if restored else {"AllocatedStorage": s.allocated_storage_gb})

@@ -127,6 +127,7 @@ def _common_outputs(settings: StackSettings, mode: str, keys: dict[str, pulumi.I
                 lambda s: s[0].secret_arn if s else None),
             "backup_retention_days": settings.database.backup_retention_days,
             "region": settings.home_region,
+            "expected_settings": database.expected_settings,
         },
         "queue_store": {
             "name": queue.cluster.name, "arn": queue.cluster.arn, "endpoint": queue.endpoint,

@@ -157,6 +157,7 @@ def verify(clients: Clients, out: StackOutputs, opts: VerifyOptions,
                                 f"created {iso(created)}, after --started-at",
                                 f"created {iso(created)}, before --started-at {iso(opts.started_at)}: "
                                 "a leftover instance, not this drill's restore", "drill"))
+        res.append(_settings_drift(inst, db.expected_settings, db.identifier))
         return res
     res += guarded("drill", "dr-db-available", db.identifier, db_check)
     res += guarded("drill", "dr-rpo", db.identifier, lambda: _rpo(clients, out, opts, facts))
@@ -177,6 +178,17 @@ def verify(clients: Clients, out: StackOutputs, opts: VerifyOptions,
     res += secrets.equality_checks(clients, in_region(out.app_secrets.laravel_arn, region),
                                    in_region(out.app_secrets.pdf_service_arn, region), "drill")
     return res, facts
+
+
+def _settings_drift(inst: dict, expected: dict[str, Any], identifier: str) -> CheckResult:
+    """The restored instance against what the stack asked for. A point-in-time restore leaves
+    some settings (Performance Insights, backup window, ...) to a later update."""
+    drift = [f"{key} is {inst.get(key)!r}, the stack asks for {want!r}"
+             for key, want in sorted(expected.items()) if inst.get(key) != want]
+    return check_if(not drift, "dr-db-settings", identifier,
+                    f"{len(expected)} settings as the stack asks" if expected else "no expected settings exported",
+                    "; ".join(drift) + ". Run `pulumi up --stack <dr stack>` once more: a restore "
+                    "applies these only on the next update", "drill")
 
 
 def _rpo(clients: Clients, out: StackOutputs, opts: VerifyOptions, facts: dict[str, Any]) -> list[CheckResult]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -28,6 +28,8 @@ class Database(_Section):
     backup_retention_days: int
     endpoint: Optional[str] = None
     master_user_secret_arn: Optional[str] = None
+    expected_settings: dict[str, Any] = Field(default_factory=dict)
+    """What the stack asked of the instance (DescribeDBInstances field names)."""
 
 
 class LockedBucket(_Section):

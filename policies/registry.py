@@ -8,6 +8,7 @@ from __future__ import annotations
 import alarms
 import app_settings
 import kms
+import network
 import queue_store
 import rds
 import s3
@@ -22,6 +23,7 @@ ALL_POLICIES = [
     *rds.POLICIES,
     *queue_store.POLICIES,
     *kms.POLICIES,
+    *network.POLICIES,
     *secrets_manager.POLICIES,
     *alarms.POLICIES,
     *stack_wide.POLICIES,

@@ -290,7 +290,9 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
     dr_outputs["restore"] = {"source_db_arn": db_arn, "source_automated_backups_arn": backups_arn,
                              "restore_time": "latest"}
     dr_outputs["database"].update(identifier="printflow-dr-db", region=DR,
-                                  arn=f"arn:aws:rds:{DR}:{ACCOUNT}:db:printflow-dr-db")
+                                  arn=f"arn:aws:rds:{DR}:{ACCOUNT}:db:printflow-dr-db",
+                                  expected_settings={"DBInstanceClass": "db.m6g.large",
+                                                     "BackupRetentionPeriod": 14, "StorageEncrypted": True})
     dr_outputs["print_bucket"].update(name="printflow-prod-print-files-replica", arn=replica_arn, region=DR)
     dr_outputs["print_replica_bucket"] = dict(dr_outputs["print_bucket"])
     dr_outputs["app_secrets"].update(

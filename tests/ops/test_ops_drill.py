@@ -87,8 +87,24 @@ def test_verify_within_targets(env: Env, run, tmp_path: Path) -> None:
     assert facts["rpo_seconds"] == 0 and facts["recovered_point"] == target.isoformat().replace("+00:00", "Z")
     assert facts["rto_seconds"] == 7200
     assert facts["backup_set"] == env.outputs["dr"]["replicated_backups_arn"]
-    assert {c["check"] for c in doc["checks"]} >= {"dr-db-available", "dr-rpo", "dr-rto",
+    assert {c["check"] for c in doc["checks"]} >= {"dr-db-available", "dr-rpo", "dr-rto", "dr-db-settings",
                                                    "dr-objects-readable", "secret-app-key-match"}
+
+
+def test_verify_reports_settings_a_restore_left_out(env: Env, run, tmp_path: Path) -> None:
+    """terraform-provider-aws (aws_db_instance, restore_to_point_in_time) sends only some settings
+    with RestoreDBInstanceToPointInTime and applies the others (Performance Insights, backup
+    retention and window, ...) on a later update: verify compares the restore with what the
+    stack asked for (its `database.expected_settings` output) and names each difference."""
+    env.dr_outputs["database"]["expected_settings"].update(BackupRetentionPeriod=35,
+                                                           PerformanceInsightsEnabled=True)
+    code, doc = _verify(run, env, tmp_path, env.now - timedelta(minutes=2),
+                        env.now - timedelta(hours=2), env.now)
+    assert code == 1
+    detail = _failed(doc)["dr-db-settings"]
+    assert "BackupRetentionPeriod is 14, the stack asks for 35" in detail
+    assert "PerformanceInsightsEnabled" in detail and "pulumi up" in detail
+    assert set(_failed(doc)) == {"dr-db-settings"}
 
 
 def test_verify_rpo_is_target_minus_latest_restorable(env: Env, run, tmp_path: Path) -> None:
