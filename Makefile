@@ -3,14 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-STACKS := --stack prod --stack dr
+STACKS := --stack prod --stack dr --stack staging
 
 .PHONY: help setup compile preview render policy policy-list graph diagram test bench clean
 
 help:
-	@echo "make preview   set up, render prod and dr offline, and check them against the policy pack"
+	@echo "make preview   set up, render prod, dr and staging offline (also as a first pulumi preview sees them), and check them against the policy pack"
 	@echo "make test      run the test suite (mocks and moto; no cloud credentials)"
-	@echo "make policy    offline policy check of prod and dr (SARIF: make policy SARIF=out/policy.sarif)"
+	@echo "make policy    offline policy check of prod, dr and staging (SARIF: make policy SARIF=out/policy.sarif)"
 	@echo "make graph     write out/graph.json (full resource graph) and out/diagram.mmd"
 	@echo "make bench     time the offline render and the policy check in fresh processes"
 
@@ -28,6 +28,7 @@ compile: $(STAMP)
 
 preview: compile
 	$(PY) -m tools.render $(STACKS)
+	$(PY) -m tools.render $(STACKS) --preview-mode --quiet
 	$(MAKE) --no-print-directory policy
 
 render: compile

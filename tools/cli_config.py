@@ -2,7 +2,7 @@
 
 `pulumi preview` and `pulumi up` read `Pulumi.yaml` and `Pulumi.<stack>.yaml` and refuse to start
 the program when they disagree (pulumi/pulumi `pkg/workspace/config.go`, `mergeConfig` →
-`ValidateStackConfigAndApplyProjectConfig` in `sdk/go/common/workspace/config.go`):
+`validateStackConfigValues`, and Project.Validate in `sdk/go/common/workspace/project.go`):
 
 - every key declared under `config:` in `Pulumi.yaml` in the project's namespace without `default`
   or `value` is required in every stack: "Stack 'prod' is missing configuration value
@@ -18,6 +18,7 @@ offline there is no key, so each stands in as SECRET_PLACEHOLDER and its key is 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,29 +71,74 @@ def _replace_secure(value: Any) -> tuple[Any, bool]:
 
 
 def _type_error(type_name: str, spec: dict, value: Any) -> bool:
-    """True when `value` does not fit the declared type (integers and booleans may also be the
-    strings the CLI would parse, as `pulumi config set` stores them)."""
+    """True when `value` does not fit the declared type, as project.go ValidateConfigValue judges
+    it: the CLI stores a YAML scalar as a string (so a `string` key takes any scalar), an integer
+    may be a string strconv.Atoi accepts or a whole number, a boolean `true`/`false`."""
     if type_name == "string":
-        return not isinstance(value, (str, int, float)) or isinstance(value, bool)
+        return isinstance(value, (dict, list))
     if type_name == "integer":
         if isinstance(value, bool):
-            return True
+            return False  # stored as the string "true"/"false", which Atoi refuses
         if isinstance(value, int):
             return False
-        return not (isinstance(value, str) and value.lstrip("-").isdigit())
+        if isinstance(value, float):
+            return value != int(value)
+        return not (isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value) is not None)
     if type_name == "boolean":
-        return not (isinstance(value, bool) or (isinstance(value, str) and value in ("true", "false")))
+        return not (isinstance(value, bool) or value in ("true", "false"))
+    if type_name == "object":
+        return not isinstance(value, dict)
     if type_name == "array":
         if not isinstance(value, list):
             return True
         items = spec.get("items") or {}
-        return bool(items.get("type")) and any(_type_error(items["type"], items, v) for v in value)
+        return any(_type_error(str(items.get("type")), items, v) for v in value)
     return False
+
+
+def _type_name(spec: dict) -> str:
+    """As InferFullTypeName prints it: array<string>, array<array<integer>>, ..."""
+    if spec.get("type") == "array":
+        return f"array<{_type_name(spec.get('items') or {})}>"
+    return str(spec.get("type"))
+
+
+def validate_project(project: str, declared: dict[str, dict]) -> None:
+    """Project.Validate (sdk/go/common/workspace/project.go) for the `config:` block."""
+    problems = []
+    for key, spec in declared.items():
+        namespaced = key.partition(":")[0] == project
+        if "default" in spec and "value" in spec:
+            problems.append(f"project config '{key}' cannot have both a 'default' and 'value' attribute")
+        if not namespaced:
+            if "type" in spec:
+                problems.append(f"Configuration key '{key}' is not namespaced by the project and should not define a type")
+            if "default" in spec:
+                problems.append(f"Configuration key '{key}' is not namespaced by the project and should not define a default value")
+            continue
+        if spec.get("type") == "array" and not spec.get("items"):
+            problems.append(f"The configuration key '{key}' declares an array but does not specify the "
+                            "underlying type via the 'items' attribute")
+        if spec.get("type") and "default" in spec and _type_error(str(spec["type"]), spec, spec["default"]):
+            problems.append(f"The default value specified for configuration key '{key}' is not of the "
+                            f"expected type '{_type_name(spec)}'")
+    if problems:
+        raise CliConfigError("; ".join(problems))
+
+
+def _missing_message(stack: str, keys: list[str]) -> str:
+    """config.go: one key, or 'values 'a', 'b' and 'c'', sorted."""
+    quoted = [f"'{k}'" for k in sorted(keys)]
+    if len(quoted) == 1:
+        return f"Stack '{stack}' is missing configuration value {quoted[0]}"
+    return f"Stack '{stack}' is missing configuration values {', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def apply_project_config(stack: str, project: str, declared: dict[str, dict],
                          stack_values: dict[str, Any]) -> StackConfig:
-    """The stack's config as the CLI hands it to the program, or CliConfigError."""
+    """The stack's config as the CLI hands it to the program, or CliConfigError with the CLI's
+    words (`pulumi up` prefixes them with "validating stack config: ")."""
+    validate_project(project, declared)
     values: dict[str, Any] = {}
     secret_keys = []
     for key, raw in stack_values.items():
@@ -108,18 +154,17 @@ def apply_project_config(stack: str, project: str, declared: dict[str, dict],
             if default is None:
                 missing.append(key)
                 continue
-            values[key] = default
-            continue
-        type_name = spec.get("type")
-        if type_name and _type_error(str(type_name), spec, values[key]):
+            values[key] = default  # applied as a plain (not secure) value
+        if not spec.get("type"):
+            continue  # untyped keys are not checked, not even `secret: true`
+        if _type_error(str(spec["type"]), spec, values[key]):
             problems.append(f"Stack '{stack}' with configuration key '{key}' must be of type "
-                            f"'{type_name}'")
+                            f"'{_type_name(spec)}'")
         if spec.get("secret") and key not in secret_keys:
             problems.append(f"Stack '{stack}' with configuration key '{key}' must be encrypted "
                             "as it's secret")
     if missing:
-        problems.insert(0, "; ".join(f"Stack '{stack}' is missing configuration value '{key}'"
-                                     for key in sorted(missing)))
+        problems.insert(0, _missing_message(stack, missing))
     if problems:
         raise CliConfigError("; ".join(problems))
     return StackConfig(values, tuple(sorted(secret_keys)))

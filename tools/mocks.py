@@ -18,22 +18,22 @@ from typing import Any, Callable, Optional
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
+from tools.wire import UNKNOWN
+
 ACCOUNT_ID = "123456789012"
 
 # The property pulumi-aws fills in with an autoname when the program sets none: the logical name,
-# "-" and 7 random hex characters (pulumi-terraform-bridge `AutoName`; pulumi-aws
-# provider/resources.go). The mocks do the same, so physical names can be checked against AWS's
-# limits (tests/program/test_aws_names.py).
-AUTONAMED: dict[str, str] = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:rds/instance:Instance": "identifier",
-    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "alarmName",
+# a separator and 7 random hex characters (pulumi-terraform-bridge `AutoName`, Randlen 7; pulumi-aws
+# provider/autonaming.go and resource_overrides.go). type -> (property, separator, lowercased).
+# The mocks do the same, so physical names can be checked against AWS's limits
+# (tests/program/test_aws_rules.py).
+AUTONAMED: dict[str, tuple[str, str, bool]] = {
+    "aws:s3/bucket:Bucket": ("bucket", "-", True),
+    "aws:rds/instance:Instance": ("identifier", "", False),  # no separator (resource_overrides.go)
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", "-", True),
 }
-LOWERCASE_NAMES = {"aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup",
-                   "aws:elasticache/parameterGroup:ParameterGroup", "aws:elasticache/subnetGroup:SubnetGroup"}
-NAMED_BY_DEFAULT = "name"
-"""Every other type with a physical name calls it `name`."""
+DEFAULT_AUTONAME = ("name", "-", False)
+"""Every other type with a physical name calls it `name` (provider/autonaming.go)."""
 AUTONAME_RANDOM_HEX = 7
 
 
@@ -93,7 +93,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_wire(request.object), options=options,
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
-            outputs=({**_wire(response.object), "id": response.id}
+            outputs=({**_wire(response.object), "id": response.id or UNKNOWN}
                      if request.custom and request.type != "pulumi:pulumi:Stack" else {}))
         return response
 
@@ -150,10 +150,6 @@ class PlatformMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[Optional[str], dict]:
         if not args.custom and args.resource_id is None:  # components; reads carry an id
             return None, {}
-        if self.preview and args.resource_id is None:
-            # A first preview: the provider answers with the checked inputs (autonames included);
-            # everything AWS computes, the id too, is unknown until the resource exists.
-            return "", {**args.inputs, **self._autoname(args)}
         region = args.inputs.get("region") or self.default_region
         suffix = _digest(args.typ, args.name)
         state = {**args.inputs, **self._autoname(args)}
@@ -163,6 +159,11 @@ class PlatformMocks(Mocks):
         else:
             state.update(self._generic(args, region, suffix))
         resource_id = state.pop("__id", None) or state.get("id") or f"{args.name}-{suffix}"
+        if self.preview and args.custom and not args.resource_id:
+            # A first preview plans a create: the provider answers with the checked inputs
+            # (autonames included) and marks everything AWS computes, the id too, unknown.
+            known = {**args.inputs, **self._autoname(args)}
+            return "", {k: known.get(k, UNKNOWN) for k in state}
         return resource_id, state
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:
@@ -180,12 +181,12 @@ class PlatformMocks(Mocks):
         """The physical name the provider would generate for a resource the program left unnamed."""
         if not args.typ.startswith("aws:"):
             return {}
-        prop = AUTONAMED.get(args.typ, NAMED_BY_DEFAULT)
+        prop, separator, lowercase = AUTONAMED.get(args.typ, DEFAULT_AUTONAME)
         if args.inputs.get(prop):
             return {}
         random_hex = _digest(args.typ, args.name, self.seed, size=AUTONAME_RANDOM_HEX)
-        name = f"{args.name}-{random_hex}"
-        return {prop: name.lower() if prop != NAMED_BY_DEFAULT or args.typ in LOWERCASE_NAMES else name}
+        name = f"{args.name.lower() if lowercase else args.name}{separator}{random_hex}"
+        return {prop: name}
 
     # ---------------------------------------------------------------- computed state
     def _generic(self, args: MockResourceArgs, region: str, suffix: str) -> dict:

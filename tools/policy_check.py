@@ -26,7 +26,8 @@ from tools.policy_analyzer import (
 )
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-STACKS = ("prod", "dr")
+STACKS = ("prod", "dr", "staging")
+STACK_CHOICES = (*STACKS, "staging-dr")
 
 
 def load_json(path: str, what: str) -> Any:
@@ -171,8 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the Pulumi analyzer protocol (no Pulumi CLI needed).")
     p.add_argument("--graph", action="append", default=[], metavar="FILE",
                    help="a printflow-resource-graph/1 JSON file (repeatable)")
-    p.add_argument("--stack", action="append", default=[], choices=STACKS,
-                   help="render this stack with tools.render (repeatable; default: prod and dr "
+    p.add_argument("--stack", action="append", default=[], choices=STACK_CHOICES,
+                   help="render this stack with tools.render (repeatable; default: prod, dr and staging "
                         "when no --graph is given)")
     p.add_argument("--fixtures", action="store_true",
                    help="with --stack: use the built-in fixture graphs instead of tools.render")

@@ -50,6 +50,35 @@ def test_a_required_key_missing_from_a_stack_is_refused_with_the_cli_message():
         apply_project_config("prod", project, declared, values)
 
 
+def test_several_missing_keys_are_listed_as_the_cli_lists_them():
+    """config.go: sorted, "values 'a', 'b' and 'c'"."""
+    project, declared = load_project(ROOT / "Pulumi.yaml")
+    values = {k: v for k, v in _stack_values(ROOT / "Pulumi.prod.yaml").items()
+              if k not in ("printflow:owner", "printflow:alarms", "printflow:environment")}
+    with pytest.raises(CliConfigError, match=re.escape(
+            "Stack 'prod' is missing configuration values 'printflow:alarms', "
+            "'printflow:environment' and 'printflow:owner'")):
+        apply_project_config("prod", project, declared, values)
+
+
+def test_scalars_are_judged_as_the_cli_stores_them():
+    """project.go ValidateConfigValue: the CLI stores YAML scalars as strings, so a `string` key
+    takes a number, a `boolean` key the strings true/false; a mapping is never a string."""
+    project, declared = load_project(ROOT / "Pulumi.yaml")
+    values = {**_stack_values(ROOT / "Pulumi.prod.yaml"), "printflow:owner": 42,
+              "printflow:protect_stateful": "true"}
+    apply_project_config("prod", project, declared, values)
+
+
+def test_the_project_file_itself_is_validated():
+    """project.go Project.Validate: a typed default must have the declared type."""
+    project, declared = load_project(ROOT / "Pulumi.yaml")
+    declared = {**declared, "printflow:protect_stateful": {"type": "boolean", "default": "maybe"}}
+    with pytest.raises(CliConfigError, match="default value specified for configuration key "
+                                             "'printflow:protect_stateful' is not of the expected type 'boolean'"):
+        apply_project_config("prod", project, declared, _stack_values(ROOT / "Pulumi.prod.yaml"))
+
+
 @pytest.mark.parametrize("key, value", [("printflow:protect_stateful", "yes"),
                                         ("printflow:environment", {"name": "prod"})])
 def test_a_value_of_the_wrong_declared_type_is_refused(key, value):
