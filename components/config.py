@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from typing import Any, Iterable, Literal, Optional
 
+from components import aws_catalog as catalog
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,6 +37,12 @@ class ConfigError(Exception):
     """Invalid stack configuration; its message is the one paragraph a user sees."""
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A user's value echoed in a message: truncated, so a message stays one readable paragraph."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -54,8 +61,10 @@ class NetworkSettings(Strict):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        if not re.fullmatch(r"10\.\d{1,3}\.0\.0/16", value):
-            raise ValueError("must be a private /16 of the form 10.N.0.0/16")
+        match = re.fullmatch(r"10\.(0|[1-9]\d{0,2})\.0\.0/16", value)
+        if not match or int(match.group(1)) > 255:
+            raise ValueError("must be a private /16 of the form 10.N.0.0/16 with N from 0 to 255 "
+                             "(no leading zeros)")
         return value
 
     @model_validator(mode="after")
@@ -66,7 +75,9 @@ class NetworkSettings(Strict):
             raise ValueError("existing_subnet_ids needs at least 2 subnets in different AZs")
         for subnet in self.existing_subnet_ids:
             if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
-                raise ValueError(f"existing_subnet_ids: '{subnet}' is not a subnet id (subnet-...)")
+                raise ValueError(f"existing_subnet_ids: '{shown(subnet)}' is not a subnet id (subnet-...)")
+        if len(set(self.existing_subnet_ids)) != len(self.existing_subnet_ids):
+            raise ValueError("existing_subnet_ids lists a subnet twice (each must be in its own AZ)")
         return self
 
     @property
@@ -77,17 +88,41 @@ class NetworkSettings(Strict):
 # --------------------------------------------------------------------------- database
 class DatabaseSettings(Strict):
     engine_version: Literal["16"] = "16"
-    instance_class: str = Field("db.m6g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_class: str = Field("db.m6g.large", description="An RDS instance class PostgreSQL 16 runs on.")
     allocated_storage_gb: int = Field(100, ge=20, le=16384)
     max_allocated_storage_gb: int = Field(1000, ge=20, le=65536)
     backup_retention_days: int = Field(35, ge=1, le=35)
-    backup_window: str = Field("03:00-04:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
-    maintenance_window: str = Field("sun:05:00-sun:06:00")
+    backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC, at least 30 minutes.")
+    maintenance_window: str = Field("sun:05:00-sun:06:00",
+                                    description="Weekly maintenance window, UTC, at least 30 minutes, "
+                                                "not overlapping the backup window.")
     multi_az: bool = True
     deletion_protection: bool = True
     performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
     monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
     replicate_backups_to_dr: bool = True
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if value not in catalog.RDS_POSTGRES_16_CLASSES:
+            raise ValueError(f"'{shown(value)}' is not an RDS instance class for PostgreSQL 16 (e.g. "
+                             "db.t4g.medium, db.m6g.large, db.r6g.xlarge)")
+        return value
+
+    @model_validator(mode="after")
+    def _windows(self) -> "DatabaseSettings":
+        try:
+            backup = catalog.daily_window(self.backup_window, 30)
+        except ValueError as exc:
+            raise ValueError(f"backup_window {exc}") from None
+        try:
+            maintenance = catalog.weekly_window(self.maintenance_window, 30)
+        except ValueError as exc:
+            raise ValueError(f"maintenance_window {exc}") from None
+        if catalog.daily_overlaps_weekly(backup, maintenance):
+            raise ValueError("backup_window overlaps maintenance_window (RDS refuses that)")
+        return self
 
     @model_validator(mode="after")
     def _storage_bound(self) -> "DatabaseSettings":
@@ -124,21 +159,47 @@ class StorageSettings(Strict):
 # --------------------------------------------------------------------------- queue store / cache
 class QueueStoreSettings(Strict):
     engine: Literal["redis", "valkey"] = "valkey"
-    engine_version: Literal["7.1", "7.2", "7.3"] = "7.2"
-    node_type: str = Field("db.r7g.large", pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    engine_version: str = Field("7.2", description="A MemoryDB version of the engine: redis 7.0/7.1, "
+                                                   "valkey 7.2/7.3.")
+    node_type: str = Field("db.r7g.large", description="A MemoryDB node type.")
     replicas_per_shard: int = Field(1, ge=1, le=5)
     snapshot_retention_days: int = Field(7, ge=7, le=35)
-    snapshot_window: str = Field("04:00-05:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    snapshot_window: str = Field("04:00-05:00", description="Daily snapshot window, UTC, at least 60 minutes.")
     username: str = Field(
         "app", pattern=r"^[a-z][a-z0-9-]{1,18}$",
         description="ACL user for the apps; the stack's name prefix is put in front of it, since "
                     "MemoryDB user names are unique per account and region.")
 
 
+    @model_validator(mode="after")
+    def _aws_accepts(self) -> "QueueStoreSettings":
+        versions = catalog.MEMORYDB_ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in versions:
+            raise ValueError(f"engine_version '{shown(self.engine_version)}' is not a MemoryDB {self.engine} "
+                             f"version (allowed: {', '.join(versions)})")
+        if self.node_type not in catalog.MEMORYDB_NODE_TYPES:
+            raise ValueError(f"node_type '{shown(self.node_type)}' is not a MemoryDB node type (e.g. "
+                             "db.t4g.small, db.r7g.large)")
+        if self.username in catalog.MEMORYDB_RESERVED_USERS:
+            raise ValueError("username 'default' is MemoryDB's built-in open-access user")
+        try:
+            catalog.daily_window(self.snapshot_window, 60)
+        except ValueError as exc:
+            raise ValueError(f"snapshot_window {exc}") from None
+        return self
+
+
 class CacheSettings(Strict):
     enabled: bool = False
-    node_type: str = Field("cache.t4g.small", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    node_type: str = Field("cache.t4g.small", description="An ElastiCache node type.")
     replicas: int = Field(1, ge=1, le=5)
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        if value not in catalog.ELASTICACHE_NODE_TYPES:
+            raise ValueError(f"'{shown(value)}' is not an ElastiCache node type (e.g. cache.t4g.small)")
+        return value
 
 
 # --------------------------------------------------------------------------- secrets
@@ -167,13 +228,14 @@ DEFAULT_APPS = {
 AppName = Literal["laravel", "pdf-service"]
 
 
-def _as_setting(value: Any) -> str:
-    """YAML gives booleans and numbers; the apps read strings (`false`, not `False`)."""
+def _as_setting(value: Any) -> Any:
+    """YAML gives booleans and numbers; the apps read strings (`false`, not `False`). Anything
+    else is left for validation to refuse with the key's name."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
+    if isinstance(value, (int, float)):
         return str(value)
-    raise ValueError(f"app settings are scalars, got {type(value).__name__}")
+    return value
 
 
 def _merge_app_settings(value: Any) -> Any:
@@ -188,11 +250,24 @@ def _merge_app_settings(value: Any) -> Any:
     return merged
 
 
+PROGRAM_SETTINGS = frozenset({
+    "AWS_BUCKET", "AWS_DEFAULT_REGION", "REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "DB_HOST",
+    "DB_PORT", "DB_DATABASE", "REDIS_CLIENT", "REDIS_CLUSTER", "REDIS_QUEUE", "REDIS_SCHEME",
+    "REDIS_CLUSTER_MODE", "BULLMQ_PREFIX", "REDIS_TLS"})
+"""Settings the program publishes itself (endpoints, the queue client contract): not overridable."""
+
+
 def _check_app_settings(apps: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     for app, settings in apps.items():
-        for name in settings:
+        for name, value in settings.items():
             if not _SETTING_NAME.fullmatch(name):
-                raise ValueError(f"apps.{app}.{name}: setting names are UPPER_SNAKE_CASE")
+                raise ValueError(f"apps.{app}.{shown(name)}: setting names are UPPER_SNAKE_CASE")
+            if name in PROGRAM_SETTINGS:
+                raise ValueError(f"apps.{app}.{name} is set by the program (endpoint or queue client "
+                                 "contract); remove it from the stack config")
+            if not value or len(value.encode()) > catalog.SSM_STANDARD_VALUE_MAX:
+                raise ValueError(f"apps.{app}.{name} must be 1 to {catalog.SSM_STANDARD_VALUE_MAX} "
+                                 "bytes (an SSM Standard parameter)")
             if _SECRETISH.search(name):
                 raise ValueError(
                     f"apps.{app}.{name} looks like a secret; secrets are generated by the "
@@ -201,20 +276,33 @@ def _check_app_settings(apps: dict[str, dict[str, str]]) -> dict[str, dict[str, 
 
 
 # --------------------------------------------------------------------------- alarms
+THRESHOLD_MAX = 1e15
+"""CloudWatch thresholds are doubles; a bound keeps absurd values (10**400) out."""
+
+
 class AlarmThresholds(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
     rds_cpu_percent: float = Field(80, gt=0, le=100)
-    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0)
-    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0)
-    rds_connections: int = Field(400, gt=0)
-    rds_replica_lag_seconds: int = Field(300, gt=0)
+    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0, le=THRESHOLD_MAX)
+    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0, le=THRESHOLD_MAX)
+    rds_connections: int = Field(400, gt=0, le=THRESHOLD_MAX)
+    rds_replica_lag_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX)
     queue_memory_percent: float = Field(70, gt=0, lt=100)
     queue_engine_cpu_percent: float = Field(80, gt=0, le=100)
-    queue_connections: int = Field(5000, gt=0)
+    queue_connections: int = Field(5000, gt=0, le=THRESHOLD_MAX)
     replication_latency_seconds: int = Field(900, gt=0, le=86400)
-    print_queue_oldest_job_seconds: int = Field(300, gt=0)
-    failed_jobs: int = Field(0, ge=0)
+    print_queue_oldest_job_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX)
+    failed_jobs: int = Field(0, ge=0, le=THRESHOLD_MAX)
     nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400)
     nightly_dump_periods: int = Field(2, ge=1, le=7)
+
+    @field_validator("nightly_dump_period_seconds")
+    @classmethod
+    def _whole_minutes(cls, value: int) -> int:
+        if value % 60:
+            raise ValueError("must be a multiple of 60 (CloudWatch alarm periods above 30 s are whole minutes)")
+        return value
 
 
 class AlarmSettings(Strict):
@@ -230,8 +318,8 @@ class AlarmSettings(Strict):
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
         for item in value:
-            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", item):
-                raise ValueError(f"'{item}' is not an email address")
+            if not _EMAIL.fullmatch(item):
+                raise ValueError(f"'{shown(item)}' is not an email address (name@example.com)")
         return value
 
     @field_validator("https_endpoints")
@@ -249,6 +337,10 @@ class AlarmSettings(Strict):
             raise ValueError("at least one email_endpoints or https_endpoints entry is required: "
                              "an alarm nobody receives pages nobody")
         return self
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}")
 
 
 def _is_https_url(url: str) -> bool:
@@ -307,11 +399,21 @@ class DrSettings(Strict):
                              "<organization>/<project>/<stack> (Pulumi Cloud, DIY backends)")
         return value
 
+    @field_validator("restore_time", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError("restore_time must be an ISO 8601 time with a timezone, e.g. "
+                             "2026-11-22T14:05:00Z (not a number)")
+        return value
+
     @field_validator("restore_time")
     @classmethod
     def _utc(cls, value: Optional[datetime]) -> Optional[datetime]:
         if value is not None and value.tzinfo is None:
             raise ValueError("restore_time needs a timezone, e.g. 2026-11-22T14:05:00Z")
+        if value is not None and value > datetime.now(timezone.utc):
+            raise ValueError("restore_time is in the future; a restore can only go back in time")
         return value
 
     def primary_stack_reference(self, organization: str, environment: str) -> str:
@@ -370,6 +472,17 @@ class StackSettings(Strict):
             raise ValueError("dr: a dr stack needs the dr block (mode; primary_stack or primary optional)")
         if self.role == "primary" and self.dr is not None:
             raise ValueError("dr: only a stack with role dr takes the dr block")
+        if self.storage.noncurrent_version_days <= self.database.backup_retention_days:
+            raise ValueError("storage.noncurrent_version_days must exceed database.backup_retention_days "
+                             "so a restored row still finds its file")
+        if len(self.queue_user_name) > catalog.MEMORYDB_NAME_MAX:
+            raise ValueError(f"queue_store.username makes the MemoryDB user '{shown(self.queue_user_name, 60)}' "
+                             f"longer than {catalog.MEMORYDB_NAME_MAX} characters")
+        if self.dr is not None and self.dr.restore_time is not None:
+            oldest = datetime.now(timezone.utc) - timedelta(days=self.database.backup_retention_days)
+            if self.dr.restore_time < oldest:
+                raise ValueError(f"dr.restore_time is older than the {self.database.backup_retention_days}-day "
+                                 "backup retention: no backup reaches back that far")
         if self.is_production:
             self._production_guards()
         return self
@@ -390,10 +503,10 @@ class StackSettings(Strict):
             for key, allowed in required.items():
                 if settings.get(key, allowed).lower() != allowed:
                     raise ValueError(f"apps.{app}.{key} must be '{allowed}' in production "
-                                     f"(got '{settings[key]}')")
+                                     f"(got '{shown(settings[key])}')")
             if settings.get("QUEUE_CONNECTION", "redis") != "redis":
                 raise ValueError(f"apps.{app}.QUEUE_CONNECTION must be 'redis' in production "
-                                 f"(got '{settings['QUEUE_CONNECTION']}'): a sync queue loses "
+                                 f"(got '{shown(settings['QUEUE_CONNECTION'])}'): a sync queue loses "
                                  "paid jobs on any crash")
 
     # ---- derived facts the components use
@@ -524,6 +637,11 @@ def load_settings(config: dict[str, Any], stack: str,
     except ValidationError as exc:
         problems += [_describe(e) for e in exc.errors(include_url=False)]
         settings = None
+    if settings is not None and settings.dr is not None and settings.dr.primary_stack is not None:
+        parts = settings.dr.primary_stack.split("/")
+        if parts[-1] == stack and (len(parts) == 1 or parts[1] == PROJECT):
+            problems.append(f"{PROJECT}:dr.primary_stack names this stack itself; a DR stack restores "
+                            "from its primary stack")
     if problems:
         raise ConfigError(
             f"Invalid configuration for stack '{stack}': " + "; ".join(problems) +

@@ -168,7 +168,7 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
     storage = PrintFileStorage(f"{settings.name_prefix}-print-files", PrintFileStorageArgs(
         settings=settings.storage, region=region, replica_region=dr_region,
         kms_key_arn=keys["storage"], replica_kms_key_arn=replica_keys["storage"],
-        protect=settings.protect, database_backup_days=settings.database.backup_retention_days,
+        protect=settings.protect,
         tags=settings.tags("print-files")))
     backups = BackupVault(f"{settings.name_prefix}-backups", BackupVaultArgs(
         settings=settings.storage, region=dr_region, kms_key_arn=replica_keys["storage"],

@@ -128,15 +128,11 @@ class PrintFileStorageArgs:
     kms_key_arn: pulumi.Input[str]
     replica_kms_key_arn: pulumi.Input[str]
     protect: bool
-    database_backup_days: int
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.replica_region == self.region:
             raise ValueError("the replica bucket must be in another region")
-        if self.settings.noncurrent_version_days <= self.database_backup_days:
-            raise ValueError("noncurrent_version_days must exceed the database backup retention "
-                             "so a restored row still finds its file")
 
 
 class PrintFileStorage(pulumi.ComponentResource):

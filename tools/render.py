@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 import yaml
 
+from components.config import shown
 from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
 
 if TYPE_CHECKING:
@@ -68,10 +69,7 @@ def stack_config_with_secrets(stack: str, root: Optional[Path] = None) -> tuple[
     if not path.exists():
         raise RenderError(f"No stack file {path.name}; stacks here: "
                           + ", ".join(sorted(p.name for p in directory.glob("Pulumi.*.yaml"))))
-    try:
-        document = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise RenderError(f"{path.name} is not valid YAML: {exc}") from None
+    document = read_stack_file(path)
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(config, dict):
         raise RenderError(f"{path.name} needs a top-level 'config:' mapping")
@@ -82,6 +80,63 @@ def stack_config_with_secrets(stack: str, root: Optional[Path] = None) -> tuple[
     except CliConfigError as exc:
         raise RenderError(f"{path.name}: the Pulumi CLI would refuse this stack: {exc}") from None
     return {str(k): _config_string(v) for k, v in applied.values.items()}, applied.secret_keys
+
+
+MAX_DEPTH = 32
+"""Deeper nesting than any setting needs; a deeper document is refused, not recursed into."""
+
+
+class _StackFileLoader(yaml.SafeLoader):
+    """Reads a stack file as the Pulumi CLI does (Go yaml.v3): a key given twice is an error, not
+    'the last one wins', and a timestamp stays the text it is."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{shown(key)}' is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StackFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack, deepest = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def read_stack_file(path: Path) -> Any:
+    """The stack file's YAML, or RenderError naming the file and what is wrong."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RenderError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise RenderError(f"cannot read {path.name}: {exc.strerror}") from None
+    try:
+        document = yaml.load(text, Loader=_StackFileLoader) or {}
+    except yaml.YAMLError as exc:
+        raise RenderError(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise RenderError(f"{path.name} is nested too deeply (more than {MAX_DEPTH} levels)") from None
+    if _depth(document, MAX_DEPTH) > MAX_DEPTH:
+        raise RenderError(f"{path.name} is nested too deeply (more than {MAX_DEPTH} levels)")
+    return document
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -149,11 +204,19 @@ def _referenced(stack: str) -> Optional[tuple[str, str]]:
     name = settings.dr.primary_stack_reference(ORGANIZATION, settings.environment)
     parts = name.split("/")
     project, local = (PROJECT, parts[0]) if len(parts) == 1 else (parts[1], parts[2])
+    if project == PROJECT and local == stack:
+        raise RenderError(f"Stack '{stack}' reads printflow:dr.primary_stack '{name}', which is the "
+                          "stack itself: a DR stack restores from its primary stack.")
     if project != PROJECT or not (STACK_DIR / f"Pulumi.{local}.yaml").exists():
         raise RenderError(f"Stack '{stack}' reads printflow:dr.primary_stack '{name}', which is not a "
                           f"stack of this project with a Pulumi.<stack>.yaml here, so it cannot be "
                           "rendered offline. Name a stack of project printflow, or copy its dr "
                           "outputs into printflow:dr.primary.")
+    primary = _validated(local, *stack_config_with_secrets(local))
+    if primary.network.cidr == settings.network.cidr and not settings.network.uses_existing_vpc:
+        raise RenderError(f"Stack '{stack}' uses network.cidr {settings.network.cidr}, the same as its "
+                          f"primary stack '{local}': give the DR network its own range so the two "
+                          "can ever be peered (e.g. 10.41.0.0/16 beside 10.40.0.0/16).")
     return name, local
 
 
@@ -181,8 +244,10 @@ def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
         reference = _referenced(stack)
         if reference is not None:
             reads[stack] = reference
+            if _referenced(reference[1]) is not None:
+                raise RenderError(f"Stack '{stack}' reads printflow:dr.primary_stack '{reference[0]}', "
+                                  "which is itself a DR stack; name the primary stack it restores from.")
             if reference[1] not in order:
-                _referenced(reference[1])
                 order.append(reference[1])
         if stack not in order:
             order.append(stack)
@@ -556,15 +621,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     if args.graph:
         path = Path(args.graph)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = graphs[stacks[0]] if len(stacks) == 1 else graphs
-        path.write_text(json.dumps(payload, indent=1, sort_keys=True))
-    if args.mermaid:
-        print(format_mermaid(graphs), end="")
-    elif not args.quiet:
-        for graph in graphs.values():
-            print(format_tree(graph))
-            print()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(payload, indent=1, sort_keys=True))
+        except OSError as exc:
+            print(f"error: cannot write the graph to {args.graph}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    try:
+        if args.mermaid:
+            print(format_mermaid(graphs), end="")
+        elif not args.quiet:
+            for graph in graphs.values():
+                print(format_tree(graph))
+                print()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): stop quietly, as Unix tools do on SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     return 0
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from tools.render import render_stack, stack_config
 from tools.wire import unwrap
+
+RECENT_RESTORE_TIME = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:00Z")
+"""A restore point inside every stack's retention window (restore_time may not be in the future)."""
 
 STATEFUL_TYPES = (
     "aws:rds/instance:Instance",

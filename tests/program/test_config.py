@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, load_settings
-from tests.program.graph import config_with
+from tests.program.graph import RECENT_RESTORE_TIME, config_with
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,9 +30,9 @@ def _load(stack: str, overrides: dict) -> object:
     ("prod", {"printflow:cache": {"enabled": True}}),
     ("prod", {"printflow:network": {"existing_vpc_id": "vpc-0123456789abcdef0",
                                     "existing_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]}}),
-    ("prod", {"printflow:queue_store": {"engine": "redis", "replicas_per_shard": 2}}),
+    ("prod", {"printflow:queue_store": {"engine": "redis", "engine_version": "7.1", "replicas_per_shard": 2}}),
     ("prod", {"printflow:apps": {"laravel": {"APP_DEBUG": "false", "LOG_LEVEL": "error"}}}),
-    ("dr", {"printflow:dr": {"mode": "failover", "restore_time": "2026-11-22T14:05:00Z"}}),
+    ("dr", {"printflow:dr": {"mode": "failover", "restore_time": RECENT_RESTORE_TIME}}),
 ])
 def test_valid_configs_load(stack, overrides):
     settings = _load(stack, overrides).model_dump(mode="json", by_alias=True)

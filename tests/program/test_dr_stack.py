@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.program.graph import STATEFUL_TYPES, Graph
+from tests.program.graph import RECENT_RESTORE_TIME, STATEFUL_TYPES, Graph
 
 PRIMARY, DR = "us-east-1", "us-west-2"
 
@@ -22,12 +22,12 @@ def test_database_is_restored_from_the_replicated_backups(dr: Graph, prod: Graph
 
 
 def test_restore_time_from_config(render_variant, prod_references):
-    graph = render_variant("dr", {"printflow:dr": {"restore_time": "2026-11-22T14:05:00Z"}},
+    graph = render_variant("dr", {"printflow:dr": {"restore_time": RECENT_RESTORE_TIME}},
                            references=prod_references)
     restore = graph.one("aws:rds/instance:Instance").inputs["restoreToPointInTime"]
-    assert restore["restoreTime"] == "2026-11-22T14:05:00Z"
+    assert restore["restoreTime"] == RECENT_RESTORE_TIME
     assert "useLatestRestorableTime" not in restore
-    assert graph.outputs["restore"]["restore_time"].startswith("2026-11-22T14:05:00")
+    assert graph.outputs["restore"]["restore_time"].startswith(RECENT_RESTORE_TIME[:-1])
 
 
 def test_database_keeps_the_prod_hardening(dr: Graph):
