@@ -180,22 +180,13 @@ def reconcile_config(policies: Sequence[PolicyInfo], given: Mapping[str, Dict[st
 # ------------------------------------------------------------------------------------------------
 
 def validate_graph(graph: Any, source: str) -> Dict[str, Any]:
-    if not isinstance(graph, Mapping):
-        raise InputError(f"{source} is not a JSON object; expected a {GRAPH_FORMAT} document.")
-    if graph.get("format") != GRAPH_FORMAT:
-        raise InputError(f"{source} has format {graph.get('format')!r}; expected "
-                         f"'{GRAPH_FORMAT}' (write it with `python -m tools.render --graph`).")
-    resources = graph.get("resources")
-    if not isinstance(resources, list):
-        raise InputError(f"{source} has no 'resources' list.")
-    for i, r in enumerate(resources):
-        if not isinstance(r, Mapping) or not isinstance(r.get("urn"), str) or not isinstance(
-                r.get("type"), str):
-            raise InputError(f"{source}: resource #{i} lacks a string 'urn' or 'type'.")
-        for key in ("inputs", "outputs", "options", "propertyDependencies"):
-            if r.get(key) is not None and not isinstance(r.get(key), Mapping):
-                raise InputError(f"{source}: resource {r['urn']} has a non-object '{key}'.")
-    return dict(graph)
+    """The whole document against the graph format (tools.graph_schema), once, up front."""
+    from tools.graph_schema import GraphError, check_graph
+
+    try:
+        return check_graph(graph, source)
+    except GraphError as exc:
+        raise InputError(str(exc)) from None
 
 
 def stack_role_of(graph: Mapping[str, Any]) -> str:

@@ -36,8 +36,10 @@ def load_json(path: str, what: str) -> Any:
             return json.load(fh)
     except FileNotFoundError:
         raise InputError(f"The {what} file {path} does not exist.") from None
+    except RecursionError:
+        raise InputError(f"The {what} file {path} is nested too deeply to read.") from None
     except (OSError, ValueError) as err:
-        raise InputError(f"The {what} file {path} could not be read as JSON ({err}).") from None
+        raise InputError(f"The {what} file {path} could not be read as JSON ({str(err)[:160]}).") from None
 
 
 def render_graphs(stacks: Sequence[str], use_fixtures: bool = False,
