@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from tools.wire import UNKNOWN
+from tools.wire import UNKNOWN, is_secret, secret
 
 ACCOUNT_ID = "123456789012"
 
@@ -33,6 +33,12 @@ AUTONAMED: dict[str, tuple[str, str, bool]] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": ("replicationGroupId", "-", True),
 }
 DEFAULT_AUTONAME = ("name", "-", False)
+# Outputs the providers' schemas mark secret (pulumi-random: RandomPassword.result and
+# .bcryptHash, RandomBytes.base64 and .hex): the engine stores and sends them as secrets.
+SCHEMA_SECRET_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "random:index/randomBytes:RandomBytes": ("base64", "hex"),
+}
 """Every other type with a physical name calls it `name` (provider/autonaming.go)."""
 AUTONAME_RANDOM_HEX = 7
 
@@ -93,7 +99,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_wire(request.object), options=options,
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
-            outputs=({**_wire(response.object), "id": response.id or UNKNOWN}
+            outputs=(_secret_outputs(request, {**_wire(response.object), "id": response.id or UNKNOWN})
                      if request.custom and request.type != "pulumi:pulumi:Stack" else {}))
         return response
 
@@ -104,6 +110,14 @@ class RecordingMonitor(MockMonitor):
                 self.registrations[request.urn].outputs = outputs
                 self.stack_outputs = outputs
         return super().RegisterResourceOutputs(request)
+
+
+def _secret_outputs(request, outputs: dict) -> dict:
+    """Wrap what the engine treats as secret (additionalSecretOutputs, the schema's secret
+    outputs) in the secret signature, as it appears in state and in `--graph` files."""
+    secret_keys = set(request.additionalSecretOutputs) | set(SCHEMA_SECRET_OUTPUTS.get(request.type, ()))
+    return {k: (secret(v) if k in secret_keys and not is_secret(v) and v != UNKNOWN else v)
+            for k, v in outputs.items()}
 
 
 def skip_source_positions() -> None:

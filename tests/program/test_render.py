@@ -114,3 +114,20 @@ def test_reference_to_a_stack_that_cannot_be_rendered_here_is_a_clear_error(tmp_
     assert result.returncode == 2
     assert "printflow:dr.primary_stack 'acme/otherproject/prod'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_graph_wraps_every_value_the_engine_treats_as_secret(stacks):
+    """docs/contracts.md: generated values are secrets in the graph, as in Pulumi state
+    (additionalSecretOutputs, and the outputs pulumi-random's schema marks secret)."""
+    from tools.mocks import SCHEMA_SECRET_OUTPUTS
+    from tools.wire import is_secret
+
+    checked = 0
+    for graph in stacks.values():
+        for resource in graph.raw["resources"]:
+            keys = set(resource["options"].get("additionalSecretOutputs", []))
+            keys |= set(SCHEMA_SECRET_OUTPUTS.get(resource["type"], ()))
+            for key in keys & set(resource["outputs"]):
+                assert is_secret(resource["outputs"][key]), (resource["urn"], key)
+                checked += 1
+    assert checked >= 8
