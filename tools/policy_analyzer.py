@@ -33,6 +33,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
+from tools.lifetime import DIE_WITH_PARENT_PRELUDE
 from tools.wire import GRAPH_FORMAT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -318,8 +319,13 @@ class Analyzer:
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PULUMI_CONFIG", None)
         # pulumi-analyzer-policy-python: `python -u -m pulumi.policy <engine> .` in the pack dir
+        # `python -u -m pulumi.policy <engine> .`, preceded by a prelude that makes the kernel
+        # kill the pack if this process dies (tools.lifetime): no orphaned pack, ever.
+        run_pack = (DIE_WITH_PARENT_PRELUDE + "import runpy\n"
+                    "sys.argv[0] = 'pulumi.policy'\n"
+                    "runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)\n")
         self.proc = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{self._engine_port}", "."],
+            [self.python, "-u", "-c", run_pack, f"127.0.0.1:{self._engine_port}", "."],
             cwd=str(self.pack_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         return self
 

@@ -12,14 +12,23 @@ tools.policy_analyzer)."""
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # a signal while importing (no child exists yet): stop without a traceback
+    import os as _os
+    import signal as _signal
+
+    _signal.signal(_signal.SIGINT, lambda *_: _os._exit(130))
+    _signal.signal(_signal.SIGTERM, lambda *_: _os._exit(143))
+
 import argparse
 import json
 import os
+import signal
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from tools.lifetime import Terminated, interrupted_exit_code, raise_on_sigterm
 from tools.policy_analyzer import (
     STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
@@ -161,10 +170,12 @@ class _Pipeline:
     def __enter__(self) -> "_Pipeline":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         for pending in self.evaluations:
             pending.cancel()
-        self.pool.shutdown(wait=True)  # never close the analyzer under a running call
+        # Normally never close the analyzer under a running call; when interrupted, do not wait
+        # for one either (the caller closes the analyzer, which ends it).
+        self.pool.shutdown(wait=exc_type is None, cancel_futures=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -193,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    raise_on_sigterm()
+    try:
+        return _run(args)
+    except (KeyboardInterrupt, Terminated) as exc:
+        # Every child is stopped by now (the cleanup paths ran while this unwound).
+        print("interrupted: stopped the policy check and its pack process", file=sys.stderr)
+        return interrupted_exit_code(exc) or 130
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.list:
             with Analyzer() as analyzer:

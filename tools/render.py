@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 import yaml
 
 from components.config import shown
+from tools.lifetime import die_with_parent
 from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
 
 if TYPE_CHECKING:
@@ -311,6 +312,7 @@ def _render_with_fork(stacks: tuple[str, ...],
     pid = os.fork()
     if pid == 0:  # the child renders the last stack and sends its graph back
         status = 0
+        die_with_parent()
         try:
             os.close(outputs_write)
             os.close(graph_read)
