@@ -342,6 +342,30 @@ def _schema(extra: Optional[Dict[str, Dict[str, Any]]]) -> tuple:
     return PolicyConfigSchema(properties=props), defaults
 
 
+def secret_texts(values: Iterable[Any]) -> set:
+    """Every value marked secret inside `values`, as it would print."""
+    found, pending = set(), list(values)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Mapping):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+        elif getattr(item, "is_secret", False):
+            text = fmt_num(item) if isinstance(item, (int, float)) else str(item)
+            if text:
+                found.update({text, str(item)})
+    return found
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    """A message with every secret value replaced: a policy never prints a secret, whatever it
+    quotes (table, JSON and SARIF all carry this text)."""
+    for text in sorted(set(secrets), key=len, reverse=True):
+        message = message.replace(text, "[secret]")
+    return message
+
+
 def _bug_message(policy: str, where: str, exc: BaseException) -> str:
     return (f"Policy {policy} could not evaluate {where} ({type(exc).__name__}: {exc}). "
             "This is a bug in the printflow-guardrails pack; report it to the platform team.")
@@ -360,14 +384,14 @@ def resource_policy(name: str, description: str, types: Iterable[str],
         ctx = Ctx(name, args.get_config(), defaults)
 
         def report(message: str) -> None:
-            report_violation(message, None)
+            report_violation(scrub(message, secret_texts([args.props])), None)
 
         try:
             check(args, ctx, report)
         except UnknownValueError:
             return  # not known yet during a preview: checked again at `pulumi up`
         except Exception as exc:  # noqa: BLE001 - never abort a preview
-            report_violation(_bug_message(name, f"resource {args.urn}", exc), None)
+            report(_bug_message(name, f"resource {args.urn}", exc))
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate,
                                     config_schema=schema)
@@ -381,12 +405,19 @@ def stack_policy(name: str, description: str,
     def validate(args, report_violation):
         ctx = Ctx(name, args.get_config(), defaults)
         stack = Stack(args.resources, ctx)
+        secrets: list = []
+
+        def report(message: str, urn: Optional[str] = None) -> None:
+            if not secrets:
+                secrets.append(secret_texts(r.props for r in args.resources))
+            report_violation(scrub(message, secrets[0]), urn)
+
         try:
-            check(stack, ctx, report_violation)
+            check(stack, ctx, report)
         except UnknownValueError:
             return
         except Exception as exc:  # noqa: BLE001
-            report_violation(_bug_message(name, "the stack", exc), None)
+            report(_bug_message(name, "the stack", exc), None)
 
     return StackValidationPolicy(name=name, description=description, validate=validate,
                                  config_schema=schema)

@@ -34,7 +34,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE
-from tools.wire import GRAPH_FORMAT
+from tools.wire import GRAPH_FORMAT, scrub, secret_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACK_DIR = REPO_ROOT / "policies"
@@ -472,11 +472,13 @@ class Analyzer:
         stack_urn = next((r["urn"] for r in graph["resources"]
                           if r["type"] == "pulumi:pulumi:Stack"), "")
 
+        secrets = secret_texts(graph)  # no message prints a secret, whatever a policy quotes
+
         def collect(resp, default_urn: str):
             for d in resp.diagnostics:
                 urn = d.urn or default_urn or stack_urn
                 res = index.by_urn.get(urn, {})
-                msg = d.message
+                msg = scrub(d.message, secrets)
                 desc = d.description or descriptions.get(d.policyName, "")
                 if desc and msg.startswith(desc):
                     msg = msg[len(desc):].lstrip("\n") or desc

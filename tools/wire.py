@@ -50,3 +50,29 @@ def contains_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(contains_secret(v) for v in value)
     return False
+
+
+def secret_texts(value: Any) -> set[str]:
+    """Every value inside a secret signature, as text (iterative: any depth)."""
+    found: set[str] = set()
+    pending = [(value, False)]
+    while pending:
+        item, inside = pending.pop()
+        if is_secret(item):
+            pending.append((item.get("value"), True))
+        elif isinstance(item, dict):
+            pending.extend((v, inside) for v in item.values())
+        elif isinstance(item, list):
+            pending.extend((v, inside) for v in item)
+        elif inside and item is not None and not isinstance(item, bool):
+            text = str(int(item)) if isinstance(item, float) and item.is_integer() else str(item)
+            if text:
+                found.update({text, str(item)})
+    return found
+
+
+def scrub(message: str, secrets: set[str]) -> str:
+    """`message` with every secret text replaced by [secret], longest first."""
+    for text in sorted(secrets, key=len, reverse=True):
+        message = message.replace(text, "[secret]")
+    return message

@@ -72,3 +72,65 @@ def test_every_policy_has_a_case(analyzer):
     covered = {c.expect for c in CASES}
     missing = sorted(p.name for p in analyzer.policies if p.name not in covered)
     assert not missing, f"policies without a failing mutation: {missing}"
+
+
+SECRECY_POLICIES = {"aws-rds-instance-managed-master-password", "aws-ssm-parameter-no-plain-secrets",
+                    "printflow-stack-outputs-no-secrets"}
+
+
+def _wrap_leaves(value, found):
+    """Every string and number leaf as a Pulumi secret; the plain strings are collected."""
+    from tools.wire import is_secret, secret
+
+    if is_secret(value):
+        return value
+    if isinstance(value, dict):
+        return {k: _wrap_leaves(v, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrap_leaves(v, found) for v in value]
+    if isinstance(value, str) and len(value) >= 4 and value != "04da6b54-80e4-46f7-96ec-b56ff0331ba9":
+        found.add(value)
+        return secret(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return secret(value)
+    return value
+
+
+@pytest.fixture(scope="module")
+def secret_case_results(analyzer, second_analyzer, baselines):
+    """Each mutation again, with every value of the resources it changed made secret."""
+
+    def run(worker):
+        az, cases = worker
+        out = {}
+        for case in cases:
+            graph = copy.deepcopy(baselines["prod"])
+            case.mutate(graph)
+            before = {r["urn"]: r for r in baselines["prod"]["resources"]}
+            found: set = set()
+            for resource in graph["resources"]:
+                if before.get(resource["urn"]) != resource and resource["type"] != "pulumi:pulumi:Stack":
+                    for key in ("inputs", "outputs"):
+                        resource[key] = {k: (v if k in ("id", "urn") else _wrap_leaves(v, found))
+                                         for k, v in (resource.get(key) or {}).items()}
+            out[case.id] = (az.evaluate(graph, case.config), found)
+        return out
+
+    workers = [(analyzer, CASES[0::2]), (second_analyzer, CASES[1::2])]
+    results = {}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for part in pool.map(run, workers):
+            results.update(part)
+    return results
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_policy_message_prints_a_secret_value(secret_case_results, case):
+    """The same violations are found when the offending values are Pulumi secrets, and no
+    message (hence no table, JSON or SARIF line) contains a secret value."""
+    violations, secrets = secret_case_results[case.id]
+    if case.expect not in SECRECY_POLICIES:  # those judge plain-vs-secret itself
+        assert [v for v in violations if v.policy == case.expect], _summary(violations)
+    for v in violations:
+        leaked = [s for s in secrets if s in v.message]
+        assert not leaked, f"{v.policy} prints secret value(s) {leaked}: {v.message}"
