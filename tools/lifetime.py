@@ -8,11 +8,12 @@ it dies (SIGKILL included); elsewhere the children are still stopped on every no
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
-from typing import Optional
 
 PR_SET_PDEATHSIG = 1
+_CHILDREN: set[int] = set()
 # Run before the pack's own code, in the pack's process: the same effect as prctl in a
 # preexec_fn, without running Python between fork and exec in a process that may have threads.
 DIE_WITH_PARENT_PRELUDE = (
@@ -25,7 +26,11 @@ DIE_WITH_PARENT_PRELUDE = (
 
 
 def die_with_parent() -> None:
-    """In a forked child: be killed when the parent dies."""
+    """In a forked child: be killed when the parent dies; the parent's children and signal
+    handlers are the parent's, not this child's."""
+    _CHILDREN.clear()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         try:
             ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -33,23 +38,30 @@ def die_with_parent() -> None:
             pass
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived: unwind like KeyboardInterrupt, so every cleanup path runs."""
+def track(pid: int) -> None:
+    """A child process to stop when a signal ends this command."""
+    _CHILDREN.add(pid)
 
-    exit_code = 143
+
+def untrack(pid: int) -> None:
+    _CHILDREN.discard(pid)
 
 
-def raise_on_sigterm() -> None:
-    def handler(_signum, _frame):
-        raise Terminated()
+def exit_on_signals(message: str) -> None:
+    """SIGINT (Ctrl-C) and SIGTERM end the command at once: its children are killed, one line is
+    written, and it exits 130 or 143. Nothing unwinds through the mock engine's event loop or a
+    gRPC call, where an exception can be swallowed and leave the command waiting forever."""
 
+    def handler(signum, _frame):
+        for pid in list(_CHILDREN):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            os.write(2, f"interrupted: {message}\n".encode())
+        finally:
+            os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-
-
-def interrupted_exit_code(exc: BaseException) -> Optional[int]:
-    """130 for Ctrl-C, 143 for SIGTERM, None for anything else."""
-    if isinstance(exc, KeyboardInterrupt):
-        return 130
-    if isinstance(exc, Terminated):
-        return Terminated.exit_code
-    return None

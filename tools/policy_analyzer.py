@@ -33,7 +33,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
-from tools.lifetime import DIE_WITH_PARENT_PRELUDE
+from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
 from tools.wire import GRAPH_FORMAT, scrub, secret_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -327,6 +327,7 @@ class Analyzer:
         self.proc = subprocess.Popen(
             [self.python, "-u", "-c", run_pack, f"127.0.0.1:{self._engine_port}", "."],
             cwd=str(self.pack_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        track(self.proc.pid)
         return self
 
     def connect(self) -> "Analyzer":
@@ -392,6 +393,8 @@ class Analyzer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc is not None:
+            untrack(self.proc.pid)
         if self.engine_server is not None:
             self.engine_server.stop(0)
             self.engine_server = None

@@ -22,13 +22,12 @@ if __name__ == "__main__":  # a signal while importing (no child exists yet): st
 import argparse
 import json
 import os
-import signal
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from tools.lifetime import Terminated, interrupted_exit_code, raise_on_sigterm
+from tools.lifetime import exit_on_signals
 from tools.policy_analyzer import (
     STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
@@ -204,17 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    raise_on_sigterm()
-    try:
-        return _run(args)
-    except (KeyboardInterrupt, Terminated) as exc:
-        # Every child is stopped by now (the cleanup paths ran while this unwound).
-        print("interrupted: stopped the policy check and its pack process", file=sys.stderr)
-        return interrupted_exit_code(exc) or 130
-
-
-def _run(args: argparse.Namespace) -> int:
+    exit_on_signals("stopped the policy check, its pack process and any renderer")
     try:
         if args.list:
             with Analyzer() as analyzer:

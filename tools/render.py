@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 import yaml
 
 from components.config import shown
-from tools.lifetime import die_with_parent
+from tools.lifetime import die_with_parent, track, untrack
 from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
 
 if TYPE_CHECKING:
@@ -329,6 +329,7 @@ def _render_with_fork(stacks: tuple[str, ...],
             status = 1
         finally:
             os._exit(status)
+    track(pid)
     os.close(outputs_read)
     os.close(graph_write)
     graphs: dict[str, dict] = {}
@@ -351,6 +352,7 @@ def _render_with_fork(stacks: tuple[str, ...],
         os.waitpid(pid, 0)
         raise
     os.waitpid(pid, 0)
+    untrack(pid)
     payload = json.loads(text) if text else {"crash": "the render process died without a result"}
     if "error" in payload:
         raise RenderError(payload["error"])

@@ -24,7 +24,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-@pytest.mark.parametrize("delay", [0.2, 0.9, 1.6, 2.4])
+@pytest.mark.parametrize("delay", [0.2, 0.9, 1.45, 1.6, 2.4])
 def test_a_signal_at_any_moment_leaves_no_process(signum, delay):
     proc = subprocess.Popen([sys.executable, "-m", "tools.policy_check", "--stack", "prod", "--stack", "dr"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
