@@ -68,6 +68,10 @@ class Violation:
         return asdict(self)
 
 
+MAX_IN_FLIGHT = 64
+"""Analyze requests awaiting an answer at once (thousands in flight ended in CANCELLED)."""
+
+
 @dataclass
 class PolicyInfo:
     name: str
@@ -493,7 +497,11 @@ class Analyzer:
 
         stack_resources = []
         pending = []
+        done = 0
         for r in graph["resources"]:
+            if len(pending) - done >= MAX_IN_FLIGHT:  # bounded: a huge graph never floods the pack
+                collect(pending[done][1](), pending[done][0])
+                done += 1
             provider = index.provider(r)
             req = analyzer_pb2.AnalyzeRequest(
                 type=r["type"], properties=_struct(r.get("inputs")), urn=r["urn"],
@@ -513,7 +521,7 @@ class Analyzer:
                 if urns:
                     sr.propertyDependencies[k].urns.extend(list(urns))
             stack_resources.append(sr)
-        for urn, response in pending:
+        for urn, response in pending[done:]:
             collect(response(), urn)
         collect(self._call("AnalyzeStack", analyzer_pb2.AnalyzeStackRequest(
             resources=stack_resources)), "")

@@ -313,3 +313,39 @@ def test_a_failed_render_leaves_no_pack_process(monkeypatch, capsys, fail_after_
     assert "the stack config is invalid" in capsys.readouterr().err
     (analyzer,) = started
     assert analyzer.proc is not None and analyzer.proc.poll() is not None
+
+
+def test_analyze_requests_in_flight_are_bounded(analyzer, baselines, monkeypatch):
+    """Thousands of Analyze requests in flight at once ended in CANCELLED (a 15,000-resource
+    graph): the check keeps at most MAX_IN_FLIGHT waiting, and finds the same violations."""
+    import tools.policy_analyzer as pa
+
+    graph = copy.deepcopy(baselines["prod"])
+    setp(one(graph, RDS), "backupRetentionPeriod", 1)
+    expected = [(v.policy, v.urn) for v in analyzer.evaluate(graph)]
+    stub, real_future = analyzer.stub, analyzer.stub.Analyze.future
+    state = {"open": 0, "max": 0}
+
+    class Counted:
+        def __init__(self, inner):
+            self.inner = inner
+            state["open"] += 1
+            state["max"] = max(state["max"], state["open"])
+
+        def result(self):
+            try:
+                return self.inner.result()
+            finally:
+                state["open"] -= 1
+
+    class Analyze:
+        @staticmethod
+        def future(req):
+            return Counted(real_future(req))
+
+    monkeypatch.setattr(pa, "MAX_IN_FLIGHT", 8)
+    monkeypatch.setattr(analyzer, "_cache", None, raising=False)
+    monkeypatch.setattr(stub, "Analyze", Analyze, raising=False)
+    got = [(v.policy, v.urn) for v in analyzer.evaluate(graph)]
+    assert got == expected and expected
+    assert 1 <= state["max"] <= 8, state
