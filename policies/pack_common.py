@@ -30,6 +30,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError, _is_unknown  # noqa: F401  (re-exported)
+from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE
 
 PROD = "prod"
 DR_DRILL = "dr-drill"
@@ -199,9 +200,43 @@ def one(value: Any) -> Any:
     return value
 
 
+class NotKnownYet(UnknownValueError):
+    """A value a policy needs is unknown (a preview): the resource is skipped, never judged."""
+
+    def __init__(self) -> None:
+        super().__init__(UNKNOWN_OBJECT_VALUE, [])
+
+
+def has_unknown(value: Any) -> bool:
+    """Is any part of `value` unknown? (iterative: any depth)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if item is UNKNOWN or (isinstance(item, str) and _is_unknown(item)):
+            return True
+        try:
+            if isinstance(item, Mapping):
+                pending.extend(item[k] for k in list(item.keys()))
+            elif isinstance(item, Sequence) and not isinstance(item, str):
+                pending.extend(item[i] for i in range(len(item)))
+        except UnknownValueError:
+            return True
+    return False
+
+
+def known(value: Any) -> Any:
+    """`value`, or NotKnownYet if any part of it is unknown: a collection with an unknown entry
+    cannot be judged (an unknown parameter may be the very one a policy looks for)."""
+    if has_unknown(value):
+        raise NotKnownYet()
+    return value
+
+
 def items(value: Any) -> List[Any]:
-    """A list block as a plain list (an object counts as a 1-item list). Unknown -> []."""
-    if value is None or value is UNKNOWN or isinstance(value, str):
+    """A list block as a plain list (an object counts as a 1-item list). A block with anything
+    unknown in it raises NotKnownYet: the policy skips the resource instead of misjudging it."""
+    known(value)
+    if value is None or isinstance(value, str):
         return []
     if isinstance(value, Mapping):
         return [value]
@@ -266,7 +301,8 @@ def parse_json_doc(value: Any) -> Any:
 
 
 def as_list(value: Any) -> List[Any]:
-    if value is None or value is UNKNOWN:
+    known(value)
+    if value is None:
         return []
     if isinstance(value, (list, tuple)):
         return list(value)

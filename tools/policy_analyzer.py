@@ -34,7 +34,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
-from tools.wire import GRAPH_FORMAT, scrub, secret_texts
+from tools.wire import GRAPH_FORMAT, UNKNOWN, scrub, secret_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACK_DIR = REPO_ROOT / "policies"
@@ -196,9 +196,19 @@ def validate_graph(graph: Any, source: str) -> Dict[str, Any]:
 
 def stack_role_of(graph: Mapping[str, Any]) -> str:
     """prod, dr-drill or dr-failover, as the program itself reported it: its `mode` stack output.
-    A graph without one is treated as prod, the strictest role."""
+    An unknown `mode` (a crafted plan) falls back to the stack's own config (printflow:role and
+    printflow:dr.mode); a graph with neither is treated as prod, the strictest role."""
     stack = next((r for r in graph.get("resources", []) if r.get("type") == "pulumi:pulumi:Stack"), {})
     mode = (stack.get("outputs") or graph.get("outputs") or {}).get("mode")
+    if mode == UNKNOWN or mode is None:
+        config = graph.get("config") or {}
+        dr_block = config.get("printflow:dr")
+        try:
+            dr_block = json.loads(dr_block) if isinstance(dr_block, str) else dr_block
+        except ValueError:
+            dr_block = None
+        if config.get("printflow:role") == "dr" and isinstance(dr_block, dict):
+            mode = dr_block.get("mode")
     return {"drill": "dr-drill", "failover": "dr-failover"}.get(mode, "prod")
 
 

@@ -349,3 +349,38 @@ def test_analyze_requests_in_flight_are_bounded(analyzer, baselines, monkeypatch
     got = [(v.policy, v.urn) for v in analyzer.evaluate(graph)]
     assert got == expected and expected
     assert 1 <= state["max"] <= 8, state
+
+
+def _keys(graph, nested_only=False):
+    return sorted({k for r in graph["resources"] for bag in ("inputs", "outputs")
+                   for k, v in (r.get(bag) or {}).items()
+                   if k != "id" and (not nested_only or isinstance(v, (dict, list)))})
+
+
+@pytest.mark.parametrize("stack", ["prod", "dr"])
+def test_every_field_unknown_is_skipped_never_a_violation(analyzer, baselines, stack):
+    """pulumi-policy: unknown means 'cannot judge yet'. Every property every policy could read is
+    made unknown (a few keys per evaluation, across all resources), whole and leaf by leaf (an
+    unknown rule or parameter inside a list): the compliant stack stays compliant."""
+    graph = baselines[stack]
+    found = []
+    top = _keys(graph)
+    for group in (top[i:i + 8] for i in range(0, len(top), 8)):
+        found += [(group, v.policy, v.message[:160]) for v in analyzer.evaluate(make_unknown(graph, group))]
+    for key in _keys(graph, nested_only=True):
+        mutated = copy.deepcopy(graph)
+        for r in mutated["resources"]:
+            for bag in ("inputs", "outputs"):
+                if key in (r.get(bag) or {}):
+                    r[bag][key] = make_unknown({"resources": [{"type": "x", "inputs": {key: r[bag][key]}}]},
+                                               nested=True)["resources"][0]["inputs"][key]
+        found += [(key, v.policy, v.message[:160]) for v in analyzer.evaluate(mutated)]
+    assert not found, "\n".join(map(str, found[:10]))
+
+
+def test_an_unknown_mode_output_falls_back_to_the_stack_config(analyzer, baselines):
+    """A DR graph whose `mode` output is unknown is still judged as a drill, not as prod."""
+    graph = copy.deepcopy(baselines["dr"])
+    for bag in (graph["outputs"], one(graph, STACK)["outputs"]):
+        bag["mode"] = UNKNOWN
+    assert analyzer.evaluate(graph) == []
