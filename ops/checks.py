@@ -7,6 +7,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
+from botocore.exceptions import (
+    ConnectTimeoutError, CredentialRetrievalError, EndpointConnectionError, NoCredentialsError,
+    NoRegionError, PartialCredentialsError,
+)
+
 from ops.aws import describe_error
 
 
@@ -65,11 +70,24 @@ def check_if(cond: bool, check: str, resource: str, good: str, bad: str, area: s
     return (ok if cond else fail)(check, resource, good if cond else bad, area, **data)
 
 
+class EnvironmentProblem(Exception):
+    """No credentials, no region, or no way to reach AWS: nothing about the environment can be
+    judged, so the command stops with one line (exit 2) instead of failing every check."""
+
+
+_ENVIRONMENT_ERRORS = (NoCredentialsError, PartialCredentialsError, NoRegionError,
+                       EndpointConnectionError, ConnectTimeoutError, CredentialRetrievalError)
+
+
 def guarded(area: str, check: str, resource: str,
             fn: Callable[[], Iterable[CheckResult]]) -> list[CheckResult]:
     """Run ``fn``; an AWS/lookup error becomes one failed check instead of a traceback."""
     try:
         return list(fn())
+    except _ENVIRONMENT_ERRORS as exc:
+        raise EnvironmentProblem(f"cannot reach AWS: {exc}. Check the credentials (AWS_PROFILE, "
+                                 "AWS_ACCESS_KEY_ID...), the region and the network, then run again; "
+                                 "nothing was checked.") from None
     except Exception as exc:  # noqa: BLE001 - every error must surface as a result line
         return [fail(check, resource, describe_error(exc), area)]
 

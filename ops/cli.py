@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from ops import audit, drill, report
 from ops.aws import Clients
-from ops.checks import CheckResult, any_failed, render_table, summary_line, to_json
+from ops.checks import CheckResult, EnvironmentProblem, any_failed, render_table, summary_line, to_json
 from ops.outputs import InputError, load_outputs
 from ops.timeutil import TimeInputError, iso, parse_time, real_now
 
@@ -151,4 +151,12 @@ def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> i
         return cmd_report(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EnvironmentProblem as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:  # e.g. --dir names a file, a full disk
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot write{where}: {exc.strerror or exc}. Check --dir and the disk; "
+              "no drill record was written.", file=sys.stderr)
         return EXIT_BAD_INPUT

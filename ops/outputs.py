@@ -7,18 +7,31 @@ naming the missing/invalid key, never a traceback.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class InputError(Exception):
     """Bad user input (unreadable/malformed file, bad timestamp): CLI exit code 2."""
 
 
+ARN = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12})?:.+$")
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _arns_are_arns(self) -> "_Section":
+        """Every `arn` / `*_arn` field is an ARN: the tools split them for region and account."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if (name == "arn" or name.endswith("_arn")) and isinstance(value, str) and not ARN.match(value):
+                raise ValueError(f"`{name}` is not an ARN (arn:aws:<service>:<region>:<account>:...)")
+        return self
 
 
 class Database(_Section):
@@ -69,6 +82,13 @@ class DrReplicaKeys(_Section):
     database: str
     storage: str
     secrets: str
+
+    @model_validator(mode="after")
+    def _all_arns(self) -> "DrReplicaKeys":
+        for name in ("database", "storage", "secrets"):
+            if not ARN.match(getattr(self, name)):
+                raise ValueError(f"`{name}` is not a KMS key ARN")
+        return self
 
 
 class Dr(_Section):
@@ -147,8 +167,10 @@ def load_outputs(path: str | Path, require: tuple[str, ...] = (), command: str =
         raw = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"Cannot read outputs file {path}: {exc.strerror or exc}. {hint}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"Outputs file {path} is not valid JSON ({exc}). {hint}") from None
+    except RecursionError:
+        raise InputError(f"Outputs file {path} is nested too deeply to be stack outputs. {hint}") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSON errors, numbers over 4300 digits
+        raise InputError(f"Outputs file {path} is not valid JSON ({str(exc)[:120]}). {hint}") from None
     if not isinstance(raw, dict):
         raise InputError(f"Outputs file {path} must hold a JSON object, got {type(raw).__name__}. {hint}")
     try:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from ops.checks import CheckResult, Status
 from ops.drill import PREFLIGHT_STATE, RPO_TARGET_SECONDS, RTO_TARGET_SECONDS, VERIFY_STATE
@@ -20,19 +22,64 @@ LOG_FILE = "drill-log.jsonl"
 INDEX_FILE = "README.md"
 
 
-def _load(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+class _Check(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    check: str
+    resource: str = ""
+    status: Literal["pass", "fail", "skip"]
+    detail: str = ""
+    area: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Facts(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    rpo_seconds: Optional[float] = None
+    rto_seconds: Optional[float] = None
+    backup_set: Optional[str] = None
+    target_time: Optional[str] = None
+    recovered_point: Optional[str] = None
+    recovered_point_source: Optional[str] = None
+    started_at: Optional[str] = None
+    finished_at: Optional[str] = None
+    replication_lag_seconds: Optional[float] = None
+
+
+class _State(BaseModel):
+    """What `drill preflight` / `drill verify` write (drill.write_state)."""
+
+    model_config = ConfigDict(extra="allow")
+    phase: Literal["preflight", "verify"]
+    passed: StrictBool
+    facts: _Facts
+    checks: list[_Check]
+
+
+def _load(path: Path, phase: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The state `phase` wrote, or a reason the drill failed: a state file that is not what the
+    tools wrote (truncated, edited, another file) must never read as 'no failed checks'."""
     if not path.exists():
         return None, None
     try:
-        return json.loads(path.read_text(encoding="utf-8")), None
-    except (OSError, json.JSONDecodeError) as exc:
-        return None, f"{path.name} unreadable: {exc}"
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        state = _State.model_validate(raw)
+    except RecursionError:
+        return None, f"{path.name} is not what `drill {phase}` writes (nested too deeply)"
+    except (OSError, ValueError) as exc:
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        if isinstance(exc, ValidationError):
+            detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'top level'}: {e['msg']}"
+                               for e in exc.errors()[:3])
+        return None, f"{path.name} is not what `drill {phase}` writes ({detail[:240]})"
+    if state.phase != phase:
+        return None, f"{path.name} holds a {state.phase} result, not a {phase} result"
+    return state.model_dump(exclude_none=False), None
 
 
 def build_record(directory: Path, operator: str, now: datetime) -> dict[str, Any]:
     """Assemble the record; decide PASSED/FAILED with reasons."""
-    preflight, pre_err = _load(directory / PREFLIGHT_STATE)
-    verify, ver_err = _load(directory / VERIFY_STATE)
+    preflight, pre_err = _load(directory / PREFLIGHT_STATE, "preflight")
+    verify, ver_err = _load(directory / VERIFY_STATE, "verify")
     reasons: list[str] = [e for e in (pre_err, ver_err) if e]
     checks: list[dict[str, Any]] = []
     for phase, state in (("preflight", preflight), ("verify", verify)):

@@ -11,11 +11,15 @@ class TimeInputError(ValueError):
 
 def parse_time(text: str, what: str = "time") -> datetime:
     """Parse ISO 8601 (``Z`` or offset); naive values are taken as UTC."""
+    shown = text if len(text) <= 40 else text[:39] + "…"
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as exc:
-        raise TimeInputError(f"{what} {text!r} is not an ISO 8601 timestamp") from exc
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        # Normalised to UTC here, so a value at the edge of the calendar fails now, not later.
+        return value.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise TimeInputError(f"{what} {shown!r} is not an ISO 8601 timestamp between years 1 and "
+                             "9999 (e.g. 2026-11-22T14:05:00Z)") from None
 
 
 def utc(value: datetime) -> datetime:
