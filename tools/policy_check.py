@@ -253,6 +253,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     if args.sarif:
         try:
+            Path(args.sarif).parent.mkdir(parents=True, exist_ok=True)
             Path(args.sarif).write_text(json.dumps(sarif(violations, policies, *pack), indent=2)
                                         + "\n", encoding="utf-8")
         except OSError as err:

@@ -129,3 +129,16 @@ def test_a_closed_stdout_stops_quietly(tmp_path):
     proc.stdout.close()  # as `| head -1` does
     _, err = proc.communicate(timeout=120)
     assert b"Traceback" not in err and proc.returncode in (0, 141)
+
+
+def test_each_rejected_value_registers_nothing():
+    """Through the real program under the mock engine: every value refused above stops with a
+    RunError before any resource is registered (several used to raise after 43 or 132)."""
+    from tests.program.test_config_fuzz import _in_children
+
+    cases = test_values_aws_would_refuse_are_refused_by_the_config.pytestmark[0].args[1]
+    jobs = [(stack, config_with(stack, overrides)) for stack, overrides, _key, _allowed in cases]
+    results = _in_children(jobs, references={})
+    for (stack, _), (case, result) in zip(jobs, zip(cases, results)):
+        assert result["kind"] == "refused", (case[2], str(result)[:400])
+        assert result["registered"] == ["pulumi:pulumi:Stack"], (case[2], result["registered"])
