@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import functools
 import json
 import os
 import runpy
@@ -122,7 +124,17 @@ def _depth(value: Any, limit: int) -> int:
 
 
 def read_stack_file(path: Path) -> Any:
-    """The stack file's YAML, or RenderError naming the file and what is wrong."""
+    """The stack file's YAML, or RenderError naming the file and what is wrong. (Parsed once per
+    version of the file: a render reads each stack file several times.)"""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise RenderError(f"cannot read {path.name}: {exc.strerror}") from None
+    return copy.deepcopy(_parse_stack_file(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_stack_file(path: Path, _mtime_ns: int, _size: int) -> Any:
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
