@@ -622,6 +622,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.render", description=__doc__.split("\n")[0])
     parser.add_argument("--stack", action="append", choices=ALL_STACKS,
                         help="stack to render (repeatable; default: prod, dr and staging)")
+    parser.add_argument("--stack-dir", metavar="DIR", type=Path,
+                        help="read Pulumi.<stack>.yaml from DIR instead of the project folder")
     parser.add_argument("--preview-mode", action="store_true",
                         help="render as a first `pulumi preview` sees it: computed outputs unknown")
     parser.add_argument("--graph", metavar="FILE",
@@ -630,6 +632,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no tree output")
     args = parser.parse_args(argv)
     stacks = tuple(args.stack) if args.stack else STACKS
+    if args.stack_dir is not None:
+        global STACK_DIR
+        STACK_DIR = args.stack_dir
     try:
         graphs = render_stacks(stacks, parallel=True, preview=args.preview_mode)
     except RenderError as exc:

@@ -30,28 +30,36 @@ def test_fixture_graphs_are_compliant(analyzer, fixture_graphs, stack):
     assert violations == [], f"fixture {stack} is not compliant:\n{_summary(violations)}"
 
 
-@pytest.fixture(scope="module")
-def case_results(analyzer, second_analyzer, baselines):
-    """{case id: violations | exception}, computed on two analyzer processes in parallel."""
+def _on_two_analyzers(analyzers, run_case):
+    """{case id: run_case(analyzer, case) | exception}, the cases split over two pack processes."""
 
     def run(worker):
         az, cases = worker
         out = {}
         for case in cases:
             try:
-                graph = copy.deepcopy(baselines["prod"])
-                case.mutate(graph)
-                out[case.id] = az.evaluate(graph, case.config)
+                out[case.id] = run_case(az, case)
             except Exception as exc:  # noqa: BLE001 - re-raised in the case's own test
                 out[case.id] = exc
         return out
 
-    workers = [(analyzer, CASES[0::2]), (second_analyzer, CASES[1::2])]
     results = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for part in pool.map(run, workers):
+        for part in pool.map(run, [(analyzers[0], CASES[0::2]), (analyzers[1], CASES[1::2])]):
             results.update(part)
     return results
+
+
+@pytest.fixture(scope="module")
+def case_results(analyzer, second_analyzer, baselines):
+    """{case id: violations | exception}, computed on two analyzer processes in parallel."""
+
+    def run_case(az, case):
+        graph = copy.deepcopy(baselines["prod"])
+        case.mutate(graph)
+        return az.evaluate(graph, case.config)
+
+    return _on_two_analyzers((analyzer, second_analyzer), run_case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -99,36 +107,30 @@ def _wrap_leaves(value, found):
 @pytest.fixture(scope="module")
 def secret_case_results(analyzer, second_analyzer, baselines):
     """Each mutation again, with every value of the resources it changed made secret."""
+    before = {r["urn"]: r for r in baselines["prod"]["resources"]}
 
-    def run(worker):
-        az, cases = worker
-        out = {}
-        for case in cases:
-            graph = copy.deepcopy(baselines["prod"])
-            case.mutate(graph)
-            before = {r["urn"]: r for r in baselines["prod"]["resources"]}
-            found: set = set()
-            for resource in graph["resources"]:
-                if before.get(resource["urn"]) != resource and resource["type"] != "pulumi:pulumi:Stack":
-                    for key in ("inputs", "outputs"):
-                        resource[key] = {k: (v if k in ("id", "urn") else _wrap_leaves(v, found))
-                                         for k, v in (resource.get(key) or {}).items()}
-            out[case.id] = (az.evaluate(graph, case.config), found)
-        return out
+    def run_case(az, case):
+        graph = copy.deepcopy(baselines["prod"])
+        case.mutate(graph)
+        found: set = set()
+        for resource in graph["resources"]:
+            if before.get(resource["urn"]) != resource and resource["type"] != "pulumi:pulumi:Stack":
+                for key in ("inputs", "outputs"):
+                    resource[key] = {k: (v if k in ("id", "urn") else _wrap_leaves(v, found))
+                                     for k, v in (resource.get(key) or {}).items()}
+        return az.evaluate(graph, case.config), found
 
-    workers = [(analyzer, CASES[0::2]), (second_analyzer, CASES[1::2])]
-    results = {}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for part in pool.map(run, workers):
-            results.update(part)
-    return results
+    return _on_two_analyzers((analyzer, second_analyzer), run_case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_no_policy_message_prints_a_secret_value(secret_case_results, case):
     """The same violations are found when the offending values are Pulumi secrets, and no
     message (hence no table, JSON or SARIF line) contains a secret value."""
-    violations, secrets = secret_case_results[case.id]
+    result = secret_case_results[case.id]
+    if isinstance(result, Exception):
+        raise result
+    violations, secrets = result
     if case.expect not in SECRECY_POLICIES:  # those judge plain-vs-secret itself
         assert [v for v in violations if v.policy == case.expect], _summary(violations)
     for v in violations:

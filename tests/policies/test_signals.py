@@ -23,6 +23,17 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
+def _leftover(pgid: int) -> bool:
+    """Did a process of the group outlive its leader (5 s grace)? Any survivor is killed."""
+    deadline = time.monotonic() + 5
+    while _group_alive(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _group_alive(pgid)
+    if alive:
+        os.killpg(pgid, signal.SIGKILL)
+    return alive
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("delay", [0.2, 0.9, 1.45, 1.6, 2.4])
 def test_a_signal_at_any_moment_leaves_no_process(signum, delay):
@@ -36,13 +47,7 @@ def test_a_signal_at_any_moment_leaves_no_process(signum, delay):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         pytest.fail(f"the check hung after {signum!r} at {delay}s")
-    deadline = time.monotonic() + 5
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    leftover = _group_alive(proc.pid)
-    if leftover:
-        os.killpg(proc.pid, signal.SIGKILL)
-    assert not leftover, f"a process of the check's group outlived it ({signum!r} at {delay}s)"
+    assert not _leftover(proc.pid), f"a process of the check's group outlived it ({signum!r} at {delay}s)"
     assert b"Traceback" not in err, err.decode()[-2000:]
     expected = {signal.SIGTERM: 143, signal.SIGINT: 130}[signum]
     assert proc.returncode in (expected, 0), (proc.returncode, err.decode()[-500:])
@@ -58,10 +63,4 @@ def test_children_die_with_a_killed_check(delay):
     time.sleep(delay)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    deadline = time.monotonic() + 5
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    leftover = _group_alive(proc.pid)
-    if leftover:
-        os.killpg(proc.pid, signal.SIGKILL)
-    assert not leftover
+    assert not _leftover(proc.pid)

@@ -133,3 +133,14 @@ def render(stack: str, overrides: Optional[dict[str, Any]] = None,
     config = config_with(stack, overrides or {})
     return Graph(render_stack(stack, references=references, config=config, secret_keys=secret_keys,
                               preview=preview))
+
+
+def render_cli(stack_dir, *args: str) -> "subprocess.CompletedProcess[str]":
+    """`python -m tools.render --stack-dir DIR ...` as a user runs it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "-m", "tools.render", "--stack-dir", str(stack_dir), *args],
+                          cwd=root, capture_output=True, text=True, timeout=120)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, load_settings
-from tests.program.graph import config_with
+from tests.program.graph import config_with, render_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 _NOW = datetime.now(timezone.utc)
@@ -63,11 +63,8 @@ def test_echoed_values_are_truncated():
     assert len(str(caught.value)) < 400
 
 
-def _render(tmp_path: Path, *args: str, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-    script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(sys.argv[1:]))")
-    return subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, stdout=stdout,
-                          stderr=subprocess.PIPE, text=True, timeout=120)
+def _render(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    return render_cli(tmp_path, *args)
 
 
 def _stack_files(tmp_path: Path) -> Path:

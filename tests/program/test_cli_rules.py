@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from components.config import ConfigError, load_settings
-from tests.program.graph import config_with, render
+from tests.program.graph import render_cli, config_with, render
 from tools.cli_config import (
     SECRET_PLACEHOLDER, CliConfigError, apply_project_config, load_project,
 )
@@ -187,9 +187,7 @@ def test_a_bad_pager_url_is_refused_without_echoing_it():
 def test_render_refuses_a_stack_the_cli_would_refuse(tmp_path):
     (tmp_path / "Pulumi.prod.yaml").write_text(
         (ROOT / "Pulumi.prod.yaml").read_text().replace("  printflow:owner: platform-team\n", ""))
-    script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'prod']))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    result = render_cli(tmp_path, '--stack', 'prod')
     assert result.returncode == 2
     assert "Stack 'prod' is missing configuration value 'printflow:owner'" in result.stderr
     assert "Traceback" not in result.stderr

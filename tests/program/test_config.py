@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from components.config import ConfigError, load_settings
-from tests.program.graph import RECENT_RESTORE_TIME, config_with
+from tests.program.graph import render_cli, RECENT_RESTORE_TIME, config_with
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,9 +134,7 @@ def test_invalid_config_stops_the_preview_cleanly(tmp_path):
     """The user-facing path: exit 2, one paragraph, no traceback, nothing rendered."""
     (tmp_path / "Pulumi.prod.yaml").write_text(
         (ROOT / "Pulumi.prod.yaml").read_text().replace("APP_DEBUG: false", "APP_DEBUG: true", 1))
-    script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'prod']))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    result = render_cli(tmp_path, '--stack', 'prod')
     assert result.returncode == 2
     assert "printflow:apps.laravel.APP_DEBUG must be 'false'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+from tests.program.graph import render_cli
 from tools.render import ROOT, format_mermaid, format_tree
 from tools.wire import GRAPH_FORMAT
 
@@ -86,9 +87,7 @@ def test_parallel_render_reports_a_config_error_cleanly(tmp_path):
     (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
     (tmp_path / "Pulumi.dr.yaml").write_text(
         (ROOT / "Pulumi.dr.yaml").read_text().replace("mode: drill", "mode: rehearsal"))
-    script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main([]))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    result = render_cli(tmp_path)
     assert result.returncode == 2
     assert "printflow:dr.mode must be one of 'drill' or 'failover'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -108,9 +107,7 @@ def test_reference_to_a_stack_that_cannot_be_rendered_here_is_a_clear_error(tmp_
     (tmp_path / "Pulumi.prod.yaml").write_text((ROOT / "Pulumi.prod.yaml").read_text())
     (tmp_path / "Pulumi.dr.yaml").write_text((ROOT / "Pulumi.dr.yaml").read_text().replace(
         "    mode: drill\n", "    mode: drill\n    primary_stack: acme/otherproject/prod\n"))
-    script = ("import sys, tools.render as r; from pathlib import Path; "
-              f"r.STACK_DIR = Path({str(tmp_path)!r}); sys.exit(r.main(['--stack', 'dr']))")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    result = render_cli(tmp_path, '--stack', 'dr')
     assert result.returncode == 2
     assert "printflow:dr.primary_stack 'acme/otherproject/prod'" in result.stderr
     assert "Traceback" not in result.stderr
