@@ -32,8 +32,8 @@ MEMORYDB_NODE_TYPES = _classes("db", {
     "r6gd": ("xlarge", "2xlarge", "4xlarge", "8xlarge"),
 })
 
-# MemoryDB Developer Guide, "Supported engine versions": engine -> versions (all of parameter
-# group family memorydb_<engine>7).
+# MemoryDB Developer Guide, "Engine versions": Redis OSS 7.0 and 7.1, Valkey 7.2 (7.2.6) and
+# MemoryDB 7.3; engine -> versions (all of parameter group family memorydb_<engine>7).
 MEMORYDB_ENGINE_VERSIONS: dict[str, tuple[str, ...]] = {
     "redis": ("7.0", "7.1"),
     "valkey": ("7.2", "7.3"),
@@ -62,7 +62,8 @@ WEEK_MINUTES = 7 * 24 * 60
 def daily_window(value: str, minimum_minutes: int) -> tuple[int, int]:
     """`hh24:mi-hh24:mi` (UTC) as (start, end) minutes of the day, end may wrap past midnight.
     RDS backup windows (RDS User Guide, "Backup window") and MemoryDB snapshot windows (MemoryDB
-    guide, "Snapshot and restore") are at least 30 and 60 minutes."""
+    guide, "Scheduling automatic snapshots": "The minimum length for the snapshot window is 60
+    minutes") are at least 30 and 60 minutes."""
     match = _DAILY.match(value)
     if not match:
         raise ValueError("must be hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00")

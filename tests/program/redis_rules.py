@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-# command -> its ACL categories (valkey src/commands/*.json); subcommands as "cmd|sub".
+# command -> its ACL categories (valkey src/commands/*.json); subcommands as "cmd|sub". Read from
+# the files: info.json ["DANGEROUS", "SLOW"], cluster-slots.json ["SLOW"].
 COMMAND_CATEGORIES: dict[str, set[str]] = {
     "info": {"slow", "dangerous"},
     "auth": {"fast", "connection"},
