@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
-import functools
 import json
 import os
 import runpy
@@ -23,13 +21,17 @@ import sys
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
-import yaml
-
-from components.config import shown
+from tools import stack_files
 from tools.lifetime import die_with_parent, track, untrack
-from tools.wire import GRAPH_FORMAT, is_secret, redact, unwrap
+from tools.mermaid import format_mermaid
+from tools.stack_files import RenderError
+from tools.tree_view import format_tree
+from tools.wire import GRAPH_FORMAT, unwrap
+
+__all__ = ["RenderError", "format_mermaid", "format_tree", "render_stack", "render_stacks",
+           "run_program", "stack_config", "stack_config_with_secrets"]
 
 if TYPE_CHECKING:
     from tools.mocks import RecordingMonitor
@@ -43,113 +45,14 @@ ORGANIZATION = "organization"
 """What `pulumi.get_organization()` returns offline: the name a DIY backend reports."""
 
 
-class RenderError(Exception):
-    """The stack could not be rendered; the message is for the user."""
-
-
-# ----------------------------------------------------------------------------- config
-def _config_string(value: Any) -> str:
-    """As the CLI hands config to a program: strings, with objects and lists as JSON."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
 def stack_config(stack: str, root: Optional[Path] = None) -> dict[str, str]:
     """The stack's config as the CLI would hand it to the program (see stack_config_with_secrets)."""
     return stack_config_with_secrets(stack, root)[0]
 
 
 def stack_config_with_secrets(stack: str, root: Optional[Path] = None) -> tuple[dict[str, str], tuple[str, ...]]:
-    """Config strings and secret keys, after the CLI's own checks against Pulumi.yaml
-    (tools.cli_config): a stack file the CLI would refuse is refused here."""
-    from tools.cli_config import CliConfigError, apply_project_config, load_project
-
-    directory = root or STACK_DIR
-    path = directory / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise RenderError(f"No stack file {path.name}; stacks here: "
-                          + ", ".join(sorted(p.name for p in directory.glob("Pulumi.*.yaml"))))
-    document = read_stack_file(path)
-    config = document.get("config") if isinstance(document, dict) else None
-    if not isinstance(config, dict):
-        raise RenderError(f"{path.name} needs a top-level 'config:' mapping")
-    project_file = directory / "Pulumi.yaml"
-    project, declared = load_project(project_file if project_file.exists() else ROOT / "Pulumi.yaml")
-    try:
-        applied = apply_project_config(stack, project, declared, config)
-    except CliConfigError as exc:
-        raise RenderError(f"{path.name}: the Pulumi CLI would refuse this stack: {exc}") from None
-    return {str(k): _config_string(v) for k, v in applied.values.items()}, applied.secret_keys
-
-
-MAX_DEPTH = 32
-"""Deeper nesting than any setting needs; a deeper document is refused, not recursed into."""
-
-
-class _StackFileLoader(yaml.SafeLoader):
-    """Reads a stack file as the Pulumi CLI does (Go yaml.v3): a key given twice is an error, not
-    'the last one wins', and a timestamp stays the text it is."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key '{shown(key)}' is given twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_StackFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
-def _depth(value: Any, limit: int) -> int:
-    stack, deepest = [(value, 1)], 0
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return deepest
-
-
-def read_stack_file(path: Path) -> Any:
-    """The stack file's YAML, or RenderError naming the file and what is wrong. (Parsed once per
-    version of the file: a render reads each stack file several times.)"""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise RenderError(f"cannot read {path.name}: {exc.strerror}") from None
-    return copy.deepcopy(_parse_stack_file(path, stat.st_mtime_ns, stat.st_size))
-
-
-@functools.lru_cache(maxsize=64)
-def _parse_stack_file(path: Path, _mtime_ns: int, _size: int) -> Any:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RenderError(f"{path.name} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise RenderError(f"cannot read {path.name}: {exc.strerror}") from None
-    try:
-        document = yaml.load(text, Loader=_StackFileLoader) or {}
-    except yaml.YAMLError as exc:
-        raise RenderError(f"{path.name} is not valid YAML: {' '.join(str(exc).split())}") from None
-    except RecursionError:
-        raise RenderError(f"{path.name} is nested too deeply (more than {MAX_DEPTH} levels)") from None
-    if _depth(document, MAX_DEPTH) > MAX_DEPTH:
-        raise RenderError(f"{path.name} is nested too deeply (more than {MAX_DEPTH} levels)")
-    return document
+    """Config strings and secret keys of Pulumi.<stack>.yaml in `root` (default: STACK_DIR)."""
+    return stack_files.stack_config_with_secrets(stack, root or STACK_DIR)
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -373,248 +276,6 @@ def _render_with_fork(stacks: tuple[str, ...],
     graphs[last] = payload["graph"]
     notify(last, graphs[last])
     return graphs
-
-
-# ----------------------------------------------------------------------------- tree view
-KEY_SETTINGS: dict[str, tuple[str, ...]] = {
-    "aws:kms/key:Key": ("multiRegion", "enableKeyRotation", "deletionWindowInDays"),
-    "aws:kms/replicaKey:ReplicaKey": ("deletionWindowInDays",),
-    "aws:ec2/vpc:Vpc": ("cidrBlock",),
-    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("ingress", "egress"),
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("fromPort", "ipProtocol"),
-    "aws:cloudwatch/logGroup:LogGroup": ("retentionInDays", "kmsKeyId"),
-    "aws:ec2/flowLog:FlowLog": ("trafficType",),
-    "aws:rds/parameterGroup:ParameterGroup": ("family", "parameters"),
-    "aws:rds/instance:Instance": (
-        "engine", "engineVersion", "instanceClass", "dbName", "multiAz", "storageEncrypted",
-        "backupRetentionPeriod", "deletionProtection", "skipFinalSnapshot", "finalSnapshotIdentifier",
-        "copyTagsToSnapshot", "manageMasterUserPassword", "enabledCloudwatchLogsExports",
-        "performanceInsightsEnabled", "monitoringInterval", "iamDatabaseAuthenticationEnabled",
-        "autoMinorVersionUpgrade", "publiclyAccessible", "allocatedStorage", "maxAllocatedStorage",
-        "restoreToPointInTime"),
-    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": ("retentionPeriod", "kmsKeyId"),
-    "aws:s3/bucket:Bucket": ("objectLockEnabled", "forceDestroy"),
-    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration",),
-    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration": ("rule",),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ("rules",),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
-        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule",),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("rules",),
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": ("rules",),
-    "aws:memorydb/parameterGroup:ParameterGroup": ("family", "parameters"),
-    "aws:memorydb/cluster:Cluster": (
-        "engine", "engineVersion", "nodeType", "numShards", "numReplicasPerShard", "tlsEnabled",
-        "kmsKeyArn", "snapshotRetentionLimit", "finalSnapshotName", "aclName"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": (
-        "atRestEncryptionEnabled", "transitEncryptionEnabled", "multiAzEnabled", "automaticFailoverEnabled"),
-    "aws:secretsmanager/secret:Secret": ("kmsKeyId", "recoveryWindowInDays", "replicas"),
-    "aws:ssm/parameter:Parameter": ("name", "type", "value", "insecureValue"),
-    "aws:sns/topic:Topic": ("kmsMasterKeyId",),
-    "aws:sns/topicSubscription:TopicSubscription": ("protocol",),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": (
-        "namespace", "metricName", "comparisonOperator", "threshold", "treatMissingData"),
-    "aws:cloudwatch/compositeAlarm:CompositeAlarm": ("alarmRule",),
-    "random:index/randomBytes:RandomBytes": ("length", "keepers"),
-    "random:index/randomPassword:RandomPassword": ("length", "keepers"),
-}
-
-
-def _short(value: Any, limit: int = 140) -> str:
-    if is_secret(value):
-        return "[secret]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    text = json.dumps(redact(value), separators=(",", ":"), sort_keys=True) \
-        if isinstance(value, (dict, list)) else str(value)
-    text = text.replace('"', "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _arn_name(value: Any) -> Any:
-    """ARNs are long; the tree shows their last segment."""
-    if isinstance(value, str) and value.startswith("arn:aws:"):
-        return "…" + value.rsplit("/", 1)[-1].rsplit(":", 1)[-1][-16:]
-    return value
-
-
-def _flatten(key: str, value: Any) -> list[str]:
-    """Nested settings as dotted key=value pairs, so nothing is cut off."""
-    if isinstance(value, dict) and not is_secret(value):
-        if not value:
-            return [f"{key}={{}}"]
-        return [pair for k, v in sorted(value.items()) for pair in _flatten(f"{key}.{k}", v)]
-    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        return [pair for i, v in enumerate(value) for pair in _flatten(f"{key}[{i}]", v)]
-    return [f"{key}={_short(_arn_name(value))}"]
-
-
-def _wrap(pairs: list[str], indent: str, width: int = 118) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for pair in pairs:
-        if current and len(indent) + len(current) + 1 + len(pair) > width:
-            lines.append(indent + current)
-            current = pair
-        else:
-            current = f"{current} {pair}" if current else pair
-    if current:
-        lines.append(indent + current)
-    return lines
-
-
-def format_tree(graph: dict) -> str:
-    resources = graph["resources"]
-    children: dict[Optional[str], list[dict]] = {}
-    for resource in resources:
-        children.setdefault(resource["parent"], []).append(resource)
-    root = next(r for r in resources if r["type"] == "pulumi:pulumi:Stack")
-    region = graph["config"].get("aws:region")
-    counts = {"custom": sum(r["custom"] for r in resources),
-              "protected": sum(r["options"].get("protect", False) for r in resources)}
-    lines = [f"stack {graph['stack']} (default region {region}): {counts['custom']} resources, "
-             f"{counts['protected']} protected"]
-
-    def walk(node: dict, depth: int) -> None:
-        for child in children.get(node["urn"], []):
-            inputs = child["inputs"]
-            flags = []
-            if child["options"].get("protect"):
-                flags.append("protected")
-            if inputs.get("region"):
-                flags.append(inputs["region"])
-            label = f"{'  ' * depth}{'■' if not child['custom'] else '-'} {child['type'].rsplit(':', 1)[-1]} {child['name']}"
-            if flags:
-                label += f" [{', '.join(flags)}]"
-            lines.append(label)
-            keys = KEY_SETTINGS.get(child["type"], ())
-            settings = [pair for k in keys if k in inputs for pair in _flatten(k, inputs[k])]
-            if "tags" in inputs and isinstance(inputs["tags"], dict) and "data-tier" in inputs["tags"]:
-                settings.append(f"data-tier={inputs['tags']['data-tier']}")
-            lines.extend(_wrap(settings, f"{'  ' * depth}    "))
-            walk(child, depth + 1)
-
-    walk(root, 1)
-    lines.append("  outputs: " + ", ".join(sorted(graph["outputs"])))
-    return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- mermaid
-def _component_of(urn: Optional[str], by_urn: dict[str, dict]) -> Optional[dict]:
-    """The nearest ancestor component below the stack (or the resource itself)."""
-    node = by_urn.get(urn) if urn else None
-    while node is not None and node["custom"]:
-        node = by_urn.get(node["parent"])
-    if node is None or node["type"] == "pulumi:pulumi:Stack":
-        return None
-    return node
-
-
-def _top_level(urn: Optional[str], by_urn: dict[str, dict]) -> Optional[dict]:
-    node = _component_of(urn, by_urn)
-    while node is not None and by_urn.get(node["parent"], {}).get("type") != "pulumi:pulumi:Stack":
-        node = by_urn.get(node["parent"])
-    return node
-
-
-def _mid(stack: str, urn: str) -> str:
-    import hashlib
-    return f"{stack}_{hashlib.sha1(urn.encode()).hexdigest()[:8]}"
-
-
-def _strings(value: Any, path: str = ""):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, path or key)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, path)
-    elif isinstance(value, str):
-        yield path, value
-
-
-def _identities(resource: dict) -> set[str]:
-    outputs = unwrap(resource.get("outputs") or {})
-    keys = ("arn", "id", "bucket") if resource["type"] == "aws:s3/bucket:Bucket" else ("arn", "id")
-    return {v for k in keys if isinstance(v := outputs.get(k), str) and len(v) > 8}
-
-
-def format_mermaid(graphs: dict[str, dict]) -> str:
-    """Components per stack (nested ones as subgraphs), their dependencies and the data flows:
-    replication to the DR region, and what the DR stack takes from prod."""
-    lines = ["flowchart LR"]
-    flows: dict[tuple[str, str, str], set[str]] = {}
-    identities: dict[str, tuple[str, str]] = {}  # identity -> (stack, node id) of earlier stacks
-    for stack, graph in graphs.items():
-        resources = graph["resources"]
-        by_urn = {r["urn"]: r for r in resources}
-        components = sorted((r for r in resources if not r["custom"] and r["type"] != "pulumi:pulumi:Stack"),
-                            key=lambda r: r["urn"])
-        nested = {c["urn"]: [n for n in components if n["parent"] == c["urn"]] for c in components}
-
-        def label(component: dict) -> str:
-            regions = sorted({r["inputs"].get("region") for r in resources if r["custom"]
-                              and _component_of(r["urn"], by_urn) is component and r["inputs"].get("region")})
-            text = f"{component['type'].rsplit(':', 1)[-1]}<br/>{component['name']}"
-            return text + ("<br/>" + ", ".join(regions) if regions else "")
-
-        lines.append(f'  subgraph {stack}["stack {stack}"]')
-        for component in components:
-            if by_urn.get(component["parent"], {}).get("type") != "pulumi:pulumi:Stack":
-                continue
-            node = _mid(stack, component["urn"])
-            if nested[component["urn"]]:
-                lines.append(f'    subgraph {node}["{label(component)}"]')
-                for child in nested[component["urn"]]:
-                    lines.append(f'      {_mid(stack, child["urn"])}["{label(child)}"]')
-                lines.append("    end")
-            else:
-                lines.append(f'    {node}["{label(component)}"]')
-        lines.append("  end")
-
-        edges: dict[tuple[str, str], set[str]] = {}
-        for resource in resources:
-            target = _top_level(resource["urn"], by_urn)
-            if target is None:
-                continue
-            for prop, deps in resource["propertyDependencies"].items():
-                for dep in deps:
-                    source = _top_level(dep, by_urn)
-                    if source is not None and source is not target:
-                        edges.setdefault((_mid(stack, source["urn"]), _mid(stack, target["urn"])), set()).add(prop)
-            # what this stack takes from an earlier one (DR from prod), matched by identity
-            for prop, value in _strings(resource["inputs"]):
-                if value in identities:
-                    origin_stack, origin = identities[value]
-                    flows.setdefault((origin, "-.->", _mid(stack, target["urn"])), set()).add(f"{origin_stack} to {stack}: {prop}")
-        for (source, target), props in sorted(edges.items()):
-            lines.append(f"  {source} -->|{', '.join(sorted(props)[:3])}| {target}")
-
-        for resource in resources:
-            inputs = unwrap(resource["inputs"])
-            owner = _component_of(resource["urn"], by_urn)
-            if owner is None:
-                continue
-            if resource["type"] == "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
-                buckets = {unwrap(b["outputs"]).get(k): _component_of(b["urn"], by_urn) for b in resources
-                           if b["type"] == "aws:s3/bucket:Bucket" for k in ("bucket", "arn")}
-                for rule in inputs.get("rules", []):
-                    source, target = buckets.get(inputs.get("bucket")), buckets.get(rule["destination"]["bucket"])
-                    if source and target:
-                        flows.setdefault((_mid(stack, source["urn"]), "==>", _mid(stack, target["urn"])), set()).add("replicates, RTC 15 min")
-            elif resource["type"].endswith(":InstanceAutomatedBackupsReplication"):
-                node = _mid(stack, resource["urn"])
-                lines.append(f'  {node}[("automated backups + WAL<br/>{inputs.get("region")}")]')
-                flows.setdefault((_mid(stack, owner["urn"]), "==>", node), set()).add("PITR copy")
-                identities.update({i: (stack, node) for i in _identities(resource)})
-            if resource["custom"]:
-                top = _top_level(resource["urn"], by_urn)
-                node = _mid(stack, (owner if owner is not top and resource["type"] == "aws:s3/bucket:Bucket" else top)["urn"])
-                identities.update({i: (stack, node) for i in _identities(resource)
-                                   if resource["type"] != "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"})
-    flow_lines = [f"  {a} {arrow}|{', '.join(sorted(labels)[:3])}| {b}" for (a, arrow, b), labels in sorted(flows.items())]
-    return "\n".join(lines + flow_lines) + "\n"
 
 
 # ----------------------------------------------------------------------------- CLI
