@@ -1,0 +1,166 @@
+"""Config models of the data tier: network, database, storage, queue store, cache. Every rule
+about these values lives here, checked against what AWS accepts (components/aws_catalog.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import Field, field_validator, model_validator
+
+from components import aws_catalog as catalog
+from components.config_base import Strict, shown
+
+# --------------------------------------------------------------------------- network
+class NetworkSettings(Strict):
+    cidr: str = Field("10.40.0.0/16", description="VPC CIDR of the private data network.")
+    az_count: int = Field(3, ge=2, le=3, description="Availability zones with a private subnet.")
+    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731] = 365
+    app_egress: Literal["none", "nat-single", "nat-per-az"] = Field(
+        "nat-per-az", description="Internet egress of the private app subnets (payment and mail "
+        "providers): none, one NAT gateway, or one per AZ. The data subnets never get a route out.")
+    existing_vpc_id: Optional[str] = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    existing_subnet_ids: list[str] = Field(default_factory=list)
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        match = re.fullmatch(r"10\.(0|[1-9]\d{0,2})\.0\.0/16", value)
+        if not match or int(match.group(1)) > 255:
+            raise ValueError("must be a private /16 of the form 10.N.0.0/16 with N from 0 to 255 "
+                             "(no leading zeros)")
+        return value
+
+    @model_validator(mode="after")
+    def _existing_pair(self) -> "NetworkSettings":
+        if bool(self.existing_vpc_id) != bool(self.existing_subnet_ids):
+            raise ValueError("existing_vpc_id and existing_subnet_ids must be given together")
+        if self.existing_subnet_ids and len(self.existing_subnet_ids) < 2:
+            raise ValueError("existing_subnet_ids needs at least 2 subnets in different AZs")
+        for subnet in self.existing_subnet_ids:
+            if not re.fullmatch(r"subnet-[0-9a-f]{8,17}", subnet):
+                raise ValueError(f"existing_subnet_ids: '{shown(subnet)}' is not a subnet id (subnet-...)")
+        if len(set(self.existing_subnet_ids)) != len(self.existing_subnet_ids):
+            raise ValueError("existing_subnet_ids lists a subnet twice (each must be in its own AZ)")
+        return self
+
+    @property
+    def uses_existing_vpc(self) -> bool:
+        return self.existing_vpc_id is not None
+
+
+# --------------------------------------------------------------------------- database
+class DatabaseSettings(Strict):
+    engine_version: Literal["16"] = "16"
+    instance_class: str = Field("db.m6g.large", description="An RDS instance class PostgreSQL 16 runs on.")
+    allocated_storage_gb: int = Field(100, ge=20, le=16384)
+    max_allocated_storage_gb: int = Field(1000, ge=20, le=65536)
+    backup_retention_days: int = Field(35, ge=1, le=35)
+    backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC, at least 30 minutes.")
+    maintenance_window: str = Field("sun:05:00-sun:06:00",
+                                    description="Weekly maintenance window, UTC, at least 30 minutes, "
+                                                "not overlapping the backup window.")
+    multi_az: bool = True
+    deletion_protection: bool = True
+    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
+    replicate_backups_to_dr: bool = True
+
+    @field_validator("instance_class")
+    @classmethod
+    def _instance_class(cls, value: str) -> str:
+        if value not in catalog.RDS_POSTGRES_16_CLASSES:
+            raise ValueError(f"'{shown(value)}' is not an RDS instance class for PostgreSQL 16 (e.g. "
+                             "db.t4g.medium, db.m6g.large, db.r6g.xlarge)")
+        return value
+
+    @model_validator(mode="after")
+    def _windows(self) -> "DatabaseSettings":
+        try:
+            backup = catalog.daily_window(self.backup_window, 30)
+        except ValueError as exc:
+            raise ValueError(f"backup_window {exc}") from None
+        try:
+            maintenance = catalog.weekly_window(self.maintenance_window, 30)
+        except ValueError as exc:
+            raise ValueError(f"maintenance_window {exc}") from None
+        if catalog.daily_overlaps_weekly(backup, maintenance):
+            raise ValueError("backup_window overlaps maintenance_window (RDS refuses that)")
+        return self
+
+    @model_validator(mode="after")
+    def _storage_bound(self) -> "DatabaseSettings":
+        if self.max_allocated_storage_gb <= self.allocated_storage_gb:
+            raise ValueError("max_allocated_storage_gb must be above allocated_storage_gb "
+                             "(it is the storage-autoscaling upper bound)")
+        return self
+
+
+# --------------------------------------------------------------------------- storage
+class BackupLifecycle(Strict):
+    daily_days: int = Field(7, ge=1, le=90)
+    weekly_days: int = Field(28, ge=7, le=365)
+    monthly_days: int = Field(365, ge=30, le=3650)
+
+
+class StorageSettings(Strict):
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    object_lock_days: int = Field(35, ge=1, le=3650)
+    backup_object_lock_days: int = Field(7, ge=1, le=3650)
+    noncurrent_version_days: int = Field(90, ge=1, le=3650)
+    abort_multipart_days: int = Field(7, ge=1, le=30)
+    backup_lifecycle: BackupLifecycle = Field(default_factory=BackupLifecycle)
+    force_destroy: bool = False
+
+    @model_validator(mode="after")
+    def _backup_lock_fits_lifecycle(self) -> "StorageSettings":
+        if self.backup_object_lock_days > self.backup_lifecycle.daily_days:
+            raise ValueError("backup_object_lock_days must not exceed backup_lifecycle.daily_days "
+                             "(a locked daily dump cannot expire on schedule)")
+        return self
+
+
+# --------------------------------------------------------------------------- queue store / cache
+class QueueStoreSettings(Strict):
+    engine: Literal["redis", "valkey"] = "valkey"
+    engine_version: str = Field("7.2", description="A MemoryDB version of the engine: redis 7.0/7.1, "
+                                                   "valkey 7.2/7.3.")
+    node_type: str = Field("db.r7g.large", description="A MemoryDB node type.")
+    replicas_per_shard: int = Field(1, ge=1, le=5)
+    snapshot_retention_days: int = Field(7, ge=7, le=35)
+    snapshot_window: str = Field("04:00-05:00", description="Daily snapshot window, UTC, at least 60 minutes.")
+    username: str = Field(
+        "app", pattern=r"^[a-z][a-z0-9-]{1,18}$",
+        description="ACL user for the apps; the stack's name prefix is put in front of it, since "
+                    "MemoryDB user names are unique per account and region.")
+
+
+    @model_validator(mode="after")
+    def _aws_accepts(self) -> "QueueStoreSettings":
+        versions = catalog.MEMORYDB_ENGINE_VERSIONS[self.engine]
+        if self.engine_version not in versions:
+            raise ValueError(f"engine_version '{shown(self.engine_version)}' is not a MemoryDB {self.engine} "
+                             f"version (allowed: {', '.join(versions)})")
+        if self.node_type not in catalog.MEMORYDB_NODE_TYPES:
+            raise ValueError(f"node_type '{shown(self.node_type)}' is not a MemoryDB node type (e.g. "
+                             "db.t4g.small, db.r7g.large)")
+        if self.username in catalog.MEMORYDB_RESERVED_USERS:
+            raise ValueError("username 'default' is MemoryDB's built-in open-access user")
+        try:
+            catalog.daily_window(self.snapshot_window, 60)
+        except ValueError as exc:
+            raise ValueError(f"snapshot_window {exc}") from None
+        return self
+
+
+class CacheSettings(Strict):
+    enabled: bool = False
+    node_type: str = Field("cache.t4g.small", description="An ElastiCache node type.")
+    replicas: int = Field(1, ge=1, le=5)
+
+    @field_validator("node_type")
+    @classmethod
+    def _node_type(cls, value: str) -> str:
+        if value not in catalog.ELASTICACHE_NODE_TYPES:
+            raise ValueError(f"'{shown(value)}' is not an ElastiCache node type (e.g. cache.t4g.small)")
+        return value
