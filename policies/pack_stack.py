@@ -1,0 +1,91 @@
+"""The stack view of AnalyzeStack: resources by type, and references between them
+(propertyDependencies first, then ids, names and ARNs)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from pack_values import UNKNOWN, get
+
+# ---------------------------------------------------------------------------------------------
+# Stack view
+# ---------------------------------------------------------------------------------------------
+
+GLOBAL_TYPE_PREFIXES = ("aws:iam/", "aws:organizations/", "aws:cloudfront/", "aws:route53/",
+                        "aws:globalaccelerator/", "aws:budgets/", "aws:ce/", "aws:shield/")
+
+
+def is_regional_aws(resource_type: str) -> bool:
+    return resource_type.startswith("aws:") and not resource_type.startswith(GLOBAL_TYPE_PREFIXES)
+
+
+class Stack:
+    """Indexes AnalyzeStack resources by type and resolves references between them."""
+
+    def __init__(self, resources: List[Any], ctx: Any):
+        self.resources = list(resources)
+        self.ctx = ctx
+        self.by_type: Dict[str, List[Any]] = {}
+        for r in self.resources:
+            self.by_type.setdefault(r.resource_type, []).append(r)
+
+    def of(self, *types: str) -> List[Any]:
+        out: List[Any] = []
+        for t in types:
+            out.extend(self.by_type.get(t, []))
+        return out
+
+    @staticmethod
+    def identifiers(res: Any) -> set:
+        ids = set()
+        for key in ("id", "arn", "bucket", "name", "identifier", "keyId", "clusterName"):
+            v = get(res.props, key)
+            if isinstance(v, str) and v and v is not UNKNOWN:
+                ids.add(v)
+        return ids
+
+    def refers_to(self, res: Any, prop: str, target: Any) -> bool:
+        """Does `res.props[prop]` point at `target`? Checks propertyDependencies, then values."""
+        for dep in (res.property_dependencies or {}).get(prop, []) or []:
+            if getattr(dep, "urn", None) == target.urn:
+                return True
+        value = get(res.props, prop)
+        if isinstance(value, str) and value is not UNKNOWN and value:
+            ids = self.identifiers(target)
+            if value in ids:
+                return True
+            # `arn:aws:s3:::bucket-name` style references
+            for ident in ids:
+                if value.endswith(":" + ident) or value.endswith("/" + ident):
+                    return True
+        return False
+
+    def referencing(self, target: Any, prop: str, *types: str) -> List[Any]:
+        return [r for r in self.of(*types) if self.refers_to(r, prop, target)]
+
+    def region_of(self, res: Any) -> Any:
+        region = get(res.props, "region")
+        if isinstance(region, str) and region:
+            return region
+        if region is UNKNOWN:
+            return UNKNOWN
+        provider = getattr(res, "provider", None)
+        if provider is not None:
+            pregion = get(provider.props, "region")
+            if pregion is not None:
+                return pregion
+        return None
+
+
+def region_of_resource(args: Any) -> Any:
+    region = get(args.props, "region")
+    if region is not None:
+        return region
+    if args.provider is not None:
+        return get(args.provider.props, "region")
+    return None
+
+
+def label(res: Any) -> str:
+    """How messages name a resource: its logical name (the URN travels with the violation)."""
+    return f"'{res.name}'"
