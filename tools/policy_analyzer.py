@@ -17,7 +17,6 @@ in for the CLI's host address (the pack only needs it for logging)."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import socket
@@ -25,266 +24,28 @@ import subprocess
 import sys
 import threading
 from concurrent import futures
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 import grpc
-from google.protobuf import empty_pb2, json_format, struct_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
+from tools.analyzer_wire import _Engine, _GraphIndex, _options, _struct, stack_role_of, validate_graph
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
-from tools.wire import GRAPH_FORMAT, UNKNOWN, scrub, secret_texts
+from tools.policy_config import parse_policy_config, reconcile_config, role_config
+from tools.policy_types import (
+    LEVEL_VALUES, LEVELS, PACK_DIR, STACK_ROLES, AnalyzerError, InputError, PolicyInfo, Violation,
+)
+from tools.wire import scrub, secret_texts
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PACK_DIR = REPO_ROOT / "policies"
-LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
-          analyzer_pb2.DISABLED: "disabled", analyzer_pb2.REMEDIATE: "remediate"}
-LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
-STACK_ROLES = ("prod", "dr-drill", "dr-failover")
+__all__ = ["Analyzer", "AnalyzerError", "InputError", "PolicyInfo", "STACK_ROLES", "Violation",
+           "evaluate", "list_policies", "parse_policy_config", "reconcile_config", "role_config",
+           "stack_role_of", "validate_graph"]
+
 _MAX_MSG = 1024 * 1024 * 400
-
-
-class InputError(Exception):
-    """Bad user input (graph, config): reported as one paragraph, exit code 2."""
-
-
-class AnalyzerError(Exception):
-    """The policy pack could not be started or failed while analyzing."""
-
-
-@dataclass
-class Violation:
-    stack: str
-    policy: str
-    level: str
-    message: str
-    urn: str
-    resource_type: str = ""
-    resource_name: str = ""
-    description: str = ""
-
-    def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
-
-
 MAX_IN_FLIGHT = 64
 """Analyze requests awaiting an answer at once (thousands in flight ended in CANCELLED)."""
-
-
-@dataclass
-class PolicyInfo:
-    name: str
-    description: str
-    level: str
-    kind: str  # resource | stack
-    config_schema: Dict[str, Any] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------------------
-# Policy config: parse (CLI --policy-pack-config format) and reconcile like the CLI
-# ------------------------------------------------------------------------------------------------
-
-def parse_policy_config(raw: Any, source: str = "policy config") -> Dict[str, Dict[str, Any]]:
-    """{policy|all: level-string | {enforcementLevel?, prop: value}} -> {name: {level, props}}."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise InputError(f"The {source} must be a JSON object mapping policy names (or 'all') to "
-                         "an enforcement level string or an object of properties.")
-    out: Dict[str, Dict[str, Any]] = {}
-    for name, value in raw.items():
-        level, props = None, {}
-        if isinstance(value, str):
-            level = value
-        elif isinstance(value, Mapping):
-            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            level = value.get("enforcementLevel")
-            if level is not None and not isinstance(level, str):
-                raise InputError(f"In the {source}, '{name}'.enforcementLevel must be a string.")
-        else:
-            raise InputError(f"In the {source}, '{name}' must be a string or an object, not "
-                             f"{type(value).__name__}.")
-        if level is not None and level not in LEVEL_VALUES:
-            raise InputError(f"In the {source}, '{name}' has enforcement level '{level}'; use one "
-                             "of advisory, mandatory, remediate, disabled.")
-        if level is None and not props:
-            continue
-        out[str(name)] = {"level": level, "props": dict(props)}
-    return out
-
-
-def _check_value(schema: Mapping[str, Any], value: Any, where: str) -> List[str]:
-    errors = []
-    t = schema.get("type")
-    checks = {"string": lambda v: isinstance(v, str),
-              "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-              "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-              "boolean": lambda v: isinstance(v, bool),
-              "array": lambda v: isinstance(v, list),
-              "object": lambda v: isinstance(v, dict)}
-    if t in checks and not checks[t](value):
-        return [f"{where}: expected {t}, got {type(value).__name__}"]
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{where}: must be one of {schema['enum']}")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append(f"{where}: must be >= {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append(f"{where}: must be <= {schema['maximum']}")
-    if isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        for i, item in enumerate(value):
-            errors.extend(_check_value(schema["items"], item, f"{where}[{i}]"))
-    return errors
-
-
-def reconcile_config(policies: Sequence[PolicyInfo], given: Mapping[str, Dict[str, Any]],
-                     stack_role: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
-    """Mirror of the CLI's ReconcilePolicyPackConfig (+ applyConfig, validatePolicyPackConfig).
-
-    `stack_role`, when given, is written as the `stackRole` property of every policy whose config
-    does not set one explicitly (what a per-stack --policy-pack-config file would do)."""
-    result: Dict[str, Dict[str, Any]] = {}
-    for p in policies:
-        props = {k: copy.deepcopy(v["default"]) for k, v in p.config_schema.items()
-                 if isinstance(v, Mapping) and "default" in v}
-        result[p.name] = {"level": p.level, "props": props}
-    all_cfg = given.get("all")
-    if all_cfg and all_cfg.get("level"):
-        for name in result:
-            result[name]["level"] = all_cfg["level"]
-    for name, cfg in given.items():
-        entry = result.setdefault(name, {"level": None, "props": {}})
-        if cfg.get("level"):
-            entry["level"] = cfg["level"]
-        entry["props"].update(copy.deepcopy(cfg.get("props") or {}))
-    if stack_role:
-        for p in policies:
-            if "stackRole" in p.config_schema and "stackRole" not in (
-                    given.get(p.name, {}).get("props") or {}):
-                result[p.name]["props"]["stackRole"] = stack_role
-    errors = []
-    known = {p.name: p for p in policies}
-    for name, entry in result.items():
-        p = known.get(name)
-        if p is None:
-            if name != "all":
-                errors.append(f"{name}: no such policy in the pack")
-            continue
-        for k, v in entry["props"].items():
-            if k in p.config_schema:
-                errors.extend(_check_value(p.config_schema[k], v, f"{name}.{k}"))
-    if errors:
-        raise InputError("The policy config does not match the pack's config schema: "
-                         + "; ".join(errors) + ".")
-    return result
-
-
-# ------------------------------------------------------------------------------------------------
-# Graph handling
-# ------------------------------------------------------------------------------------------------
-
-def validate_graph(graph: Any, source: str) -> Dict[str, Any]:
-    """The whole document against the graph format (tools.graph_schema), once, up front."""
-    from tools.graph_schema import GraphError, check_graph
-
-    try:
-        return check_graph(graph, source)
-    except GraphError as exc:
-        raise InputError(str(exc)) from None
-
-
-def stack_role_of(graph: Mapping[str, Any]) -> str:
-    """prod, dr-drill or dr-failover, as the program itself reported it: its `mode` stack output.
-    An unknown `mode` (a crafted plan) falls back to the stack's own config (printflow:role and
-    printflow:dr.mode); a graph with neither is treated as prod, the strictest role."""
-    stack = next((r for r in graph.get("resources", []) if r.get("type") == "pulumi:pulumi:Stack"), {})
-    mode = (stack.get("outputs") or graph.get("outputs") or {}).get("mode")
-    if mode == UNKNOWN or mode is None:
-        config = graph.get("config") or {}
-        dr_block = config.get("printflow:dr")
-        try:
-            dr_block = json.loads(dr_block) if isinstance(dr_block, str) else dr_block
-        except ValueError:
-            dr_block = None
-        if config.get("printflow:role") == "dr" and isinstance(dr_block, dict):
-            mode = dr_block.get("mode")
-    return {"drill": "dr-drill", "failover": "dr-failover"}.get(mode, "prod")
-
-
-def _struct(value: Optional[Mapping[str, Any]]) -> struct_pb2.Struct:
-    s = struct_pb2.Struct()
-    if value:
-        s.update(dict(value))
-    return s
-
-
-def _options(res: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
-    o = res.get("options") or {}
-    dbr = o.get("deleteBeforeReplace")
-    timeouts = o.get("customTimeouts") or {}
-    return analyzer_pb2.AnalyzerResourceOptions(
-        protect=bool(o.get("protect", False)),
-        ignoreChanges=[str(x) for x in o.get("ignoreChanges") or []],
-        deleteBeforeReplace=bool(dbr),
-        deleteBeforeReplaceDefined=dbr is not None,
-        additionalSecretOutputs=[str(x) for x in o.get("additionalSecretOutputs") or []],
-        aliases=[str(x) for x in o.get("aliases") or []],
-        customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-            create=float(timeouts.get("create") or 0), update=float(timeouts.get("update") or 0),
-            delete=float(timeouts.get("delete") or 0)),
-        parent=res.get("parent") or "",
-    )
-
-
-class _GraphIndex:
-    def __init__(self, graph: Mapping[str, Any]):
-        self.graph = graph
-        self.by_urn = {r["urn"]: r for r in graph["resources"]}
-        self.stack = str(graph.get("stack") or "stack")
-        self.project = str(graph.get("project") or "project")
-        self.region = (graph.get("config") or {}).get("aws:region")
-
-    def provider(self, res: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
-        ref = res.get("provider") or ""
-        t = res.get("type", "")
-        if ref:
-            p = self.by_urn.get(ref) or self.by_urn.get(ref.rsplit("::", 1)[0])
-            if p is not None:
-                return analyzer_pb2.AnalyzerProviderResource(
-                    type=p["type"], urn=p["urn"], name=p.get("name", ""),
-                    properties=_struct(p.get("inputs")))
-        if not t.startswith("aws:"):
-            return None
-        # the default aws provider, configured from the stack's aws:region
-        props = {"region": self.region} if self.region else {}
-        return analyzer_pb2.AnalyzerProviderResource(
-            type="pulumi:providers:aws",
-            urn=f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:aws::default",
-            name="default", properties=_struct(props))
-
-
-# ------------------------------------------------------------------------------------------------
-# Engine stand-in
-# ------------------------------------------------------------------------------------------------
-
-class _Engine(engine_pb2_grpc.EngineServicer):
-    def __init__(self):
-        self.logs: List[str] = []
-        self._lock = threading.Lock()
-
-    def Log(self, request, context):  # noqa: N802 - gRPC name
-        with self._lock:
-            self.logs.append(request.message)
-        return empty_pb2.Empty()
-
-    def GetRootResource(self, request, context):  # noqa: N802
-        from pulumi.runtime.proto import engine_pb2
-        return engine_pb2.GetRootResourceResponse(urn="")
-
-    def SetRootResource(self, request, context):  # noqa: N802
-        from pulumi.runtime.proto import engine_pb2
-        return engine_pb2.SetRootResourceResponse()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -552,13 +313,6 @@ def evaluate(graphs: Any, config: Optional[Mapping[str, Any]] = None,
         for g in items:
             out.extend(analyzer.evaluate(g, config, stack_role))
     return out
-
-
-def role_config(policies: Sequence[PolicyInfo], role: str) -> Dict[str, Any]:
-    """The --policy-pack-config document that selects `role` for every policy (the files in
-    policies/config/ are generated from this)."""
-    return {p.name: {"stackRole": role} for p in sorted(policies, key=lambda p: p.name)
-            if "stackRole" in p.config_schema}
 
 
 def list_policies(pack_dir: Path = PACK_DIR) -> List[PolicyInfo]:

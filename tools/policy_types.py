@@ -1,0 +1,50 @@
+"""What the policy check deals in: enforcement levels, stack roles, policies, violations, errors."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict
+
+from pulumi.runtime.proto import analyzer_pb2
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PACK_DIR = REPO_ROOT / "policies"
+LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
+          analyzer_pb2.DISABLED: "disabled", analyzer_pb2.REMEDIATE: "remediate"}
+LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
+STACK_ROLES = ("prod", "dr-drill", "dr-failover")
+
+
+class InputError(Exception):
+    """Bad user input (graph, config): reported as one paragraph, exit code 2."""
+
+
+class AnalyzerError(Exception):
+    """The policy pack could not be started or failed while analyzing."""
+
+
+@dataclass
+class Violation:
+    stack: str
+    policy: str
+    level: str
+    message: str
+    urn: str
+    resource_type: str = ""
+    resource_name: str = ""
+    description: str = ""
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+
+
+@dataclass
+class PolicyInfo:
+    name: str
+    description: str
+    level: str
+    kind: str  # resource | stack
+    config_schema: Dict[str, Any] = field(default_factory=dict)
