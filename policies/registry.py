@@ -12,6 +12,7 @@ import network
 import queue_store
 import rds
 import s3
+import s3_replication
 import secrets_manager
 import stack_wide
 
@@ -20,6 +21,7 @@ PACK_NAME = "printflow-guardrails"
 ALL_POLICIES = [
     *app_settings.POLICIES,
     *s3.POLICIES,
+    *s3_replication.POLICIES,
     *rds.POLICIES,
     *queue_store.POLICIES,
     *kms.POLICIES,
