@@ -50,21 +50,12 @@ def load_json(path: str, what: str) -> Any:
         raise InputError(f"The {what} file {path} could not be read as JSON ({str(err)[:160]}).") from None
 
 
-def render_graphs(stacks: Sequence[str], use_fixtures: bool = False,
+def render_graphs(stacks: Sequence[str],
                   on_graph: Optional[Callable[[str, Dict[str, Any]], None]] = None,
                   on_start: Optional[Callable[[], None]] = None) -> Dict[str, Dict[str, Any]]:
-    """{stack: graph} rendered by tools.render (dr in parallel with prod), or the hand-built
-    fixtures; `on_graph` is called as each graph is ready."""
+    """{stack: graph} rendered by tools.render (dr in parallel with prod); `on_graph` is called
+    as each graph is ready."""
     notify = on_graph or (lambda _stack, _graph: None)
-    if use_fixtures:
-        if on_start:
-            on_start()
-        from tools.policy_fixtures import dr_graph, prod_graph
-        makers = {"prod": prod_graph, "dr": dr_graph}
-        graphs = {s: makers[s]() for s in stacks}
-        for stack, graph in graphs.items():
-            notify(stack, graph)
-        return graphs
     from tools.render import RenderError, render_stacks
 
     try:
@@ -187,8 +178,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stack", action="append", default=[], choices=STACK_CHOICES,
                    help="render this stack with tools.render (repeatable; default: prod, dr and staging "
                         "when no --graph is given)")
-    p.add_argument("--fixtures", action="store_true",
-                   help="with --stack: use the built-in fixture graphs instead of tools.render")
     p.add_argument("--config", metavar="FILE",
                    help="policy config JSON in the CLI's --policy-pack-config format")
     p.add_argument("--stack-role", choices=STACK_ROLES,
@@ -235,7 +224,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     pipeline.add(graph)
 
                 if stacks:
-                    render_graphs(stacks, args.fixtures, on_start=start, on_graph=rendered)
+                    render_graphs(stacks, on_start=start, on_graph=rendered)
                 else:
                     start()
                 violations: List[Violation] = pipeline.violations()

@@ -24,12 +24,6 @@ def test_baseline_is_compliant(analyzer, baselines, stack):
     assert violations == [], f"baseline {stack} is not compliant:\n{_summary(violations)}"
 
 
-@pytest.mark.parametrize("stack", ["prod", "dr"])
-def test_fixture_graphs_are_compliant(analyzer, fixture_graphs, stack):
-    violations = analyzer.evaluate(fixture_graphs[stack])
-    assert violations == [], f"fixture {stack} is not compliant:\n{_summary(violations)}"
-
-
 def _on_two_analyzers(analyzers, run_case):
     """{case id: run_case(analyzer, case) | exception}, the cases split over two pack processes."""
 

@@ -301,7 +301,7 @@ def test_a_failed_render_leaves_no_pack_process(monkeypatch, capsys, fail_after_
             super().__init__(*args, **kwargs)
             started.append(self)
 
-    def failing_render(stacks, use_fixtures=False, on_graph=None, on_start=None):
+    def failing_render(stacks, on_graph=None, on_start=None):
         if fail_after_start:
             on_start()
             started[0].connect()  # the pack is up and serving, not just launched
