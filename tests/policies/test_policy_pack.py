@@ -285,10 +285,16 @@ def test_evaluate_api_checks_several_stacks_in_one_process(baselines):
     assert all(v.policy == "aws-cloudwatch-alarm-actions" for v in violations)
 
 
-def test_ssm_fixture_values_are_secret_wrapped(fixture_graphs):
-    """The fixture exercises the `value` (Pulumi secret) form, the render the insecureValue form."""
-    assert any(isinstance(r["inputs"].get("value"), dict)
-               for r in fixture_graphs["prod"]["resources"] if r["type"] == SSM)
+def test_ssm_values_in_the_secret_form_are_judged_too(analyzer, prod):
+    """The render publishes settings as insecureValue; a parameter written with `value` (a Pulumi
+    secret) is judged the same, and its value never printed."""
+    g = copy.deepcopy(prod)
+    debug = param(g, "APP_DEBUG")
+    for bag in (debug["inputs"], debug.get("outputs") or {}):
+        bag.pop("insecureValue", None)
+        bag["value"] = secret("true")
+    hits = [v for v in analyzer.evaluate(g) if v.policy == "printflow-app-settings-debug-disabled"]
+    assert hits
 
 
 @pytest.mark.parametrize("fail_after_start", [False, True])
