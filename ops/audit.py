@@ -6,8 +6,9 @@ Each area returns named CheckResults; an AWS error inside an area becomes a fail
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 from ops import secrets
 from ops.aws import Clients, describe_error, error_code, is_not_implemented, region_of_arn
@@ -191,27 +192,45 @@ def latest_restorable(backup: dict) -> datetime | None:
     return utc(latest) if latest else None
 
 
+@dataclass(frozen=True)
+class DrBackups:
+    """The replicated automated backups a DR restore would use, and how far behind they are."""
+
+    resource: str
+    arn: Optional[str] = None
+    status: str = "?"
+    latest: Optional[datetime] = None
+    lag_seconds: Optional[float] = None
+
+
+def dr_backups(clients: Clients, out: StackOutputs, now: datetime) -> Optional[DrBackups]:
+    """None when the DR region holds no replicated backups of the source instance."""
+    found = find_dr_backups(clients, out.dr_region, out.source_db_arn, out.replicated_backups_arn)
+    resource = f"{out.database.identifier} @ {out.dr_region}"
+    if not found:
+        return None
+    latest = latest_restorable(found[0])
+    return DrBackups(resource, found[0].get("DBInstanceAutomatedBackupsArn"),
+                     found[0].get("Status", "?"), latest,
+                     None if latest is None else (now - latest).total_seconds())
+
+
 def dr_backup_checks(clients: Clients, out: StackOutputs, now: datetime,
                      rpo_seconds: int, area: str = "rds") -> Iterable[CheckResult]:
     """Replicated automated backups exist in the DR region and their restore point is fresh."""
-    source_arn = out.source_db_arn
-    backups = find_dr_backups(clients, out.dr_region, source_arn, out.replicated_backups_arn)
-    resource = f"{out.database.identifier} @ {out.dr_region}"
-    if not backups:
-        yield fail("rds-dr-backups", resource,
-                   f"no replicated automated backups for {source_arn} in {out.dr_region}", area)
+    backups = dr_backups(clients, out, now)
+    if backups is None:
+        yield fail("rds-dr-backups", f"{out.database.identifier} @ {out.dr_region}",
+                   f"no replicated automated backups for {out.source_db_arn} in {out.dr_region}", area)
         return
-    b = backups[0]
-    status = b.get("Status", "?")
+    resource, status = backups.resource, backups.status
     yield check_if(status in ("replicating", "active"), "rds-dr-backups", resource,
-                   f"{b.get('DBInstanceAutomatedBackupsArn', '?')} status {status}",
-                   f"replicated backups status {status}", area,
-                   backups_arn=b.get("DBInstanceAutomatedBackupsArn"))
-    latest = latest_restorable(b)
-    if latest is None:
+                   f"{backups.arn or '?'} status {status}",
+                   f"replicated backups status {status}", area, backups_arn=backups.arn)
+    latest, lag = backups.latest, backups.lag_seconds
+    if latest is None or lag is None:
         yield fail("rds-dr-restore-point", resource, "replicated backups have no restore window yet", area)
         return
-    lag = (now - latest).total_seconds()
     yield check_if(lag <= rpo_seconds, "rds-dr-restore-point", resource,
                    f"latest restorable {iso(latest)}, lag {human_seconds(lag)} <= {rpo_seconds}s",
                    f"latest restorable {iso(latest)}, lag {human_seconds(lag)} > RPO target "

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from ops import secrets
-from ops.audit import find_dr_backups, latest_restorable, recent_objects
-from ops.aws import Clients, in_region, region_of_arn
+from ops.audit import dr_backups, recent_objects
+from ops.aws import Clients, error_code, in_region, region_of_arn
 from ops.checks import CheckResult, check_if, fail, guarded, ok
 from ops.outputs import StackOutputs
 from ops.timeutil import human_seconds, iso, parse_time, utc
@@ -55,19 +55,16 @@ def preflight(clients: Clients, out: StackOutputs, now: datetime, sample: int = 
 
 def _backups(clients: Clients, out: StackOutputs, now: datetime, rpo_seconds: int,
              facts: dict[str, Any]) -> list[CheckResult]:
-    backups = find_dr_backups(clients, out.dr_region, out.source_db_arn, out.replicated_backups_arn)
-    resource = f"{out.database.identifier} @ {out.dr_region}"
-    if not backups:
-        return [fail("dr-backups", resource, f"no replicated automated backups for "
-                     f"{out.source_db_arn} in {out.dr_region}", "dr")]
-    b = backups[0]
-    facts["backup_set"] = b.get("DBInstanceAutomatedBackupsArn")
-    latest = latest_restorable(b)
+    backups = dr_backups(clients, out, now)
+    if backups is None:
+        return [fail("dr-backups", f"{out.database.identifier} @ {out.dr_region}",
+                     f"no replicated automated backups for {out.source_db_arn} in {out.dr_region}", "dr")]
+    resource, latest, lag = backups.resource, backups.latest, backups.lag_seconds
+    facts["backup_set"] = backups.arn
     facts["latest_restorable"] = iso(latest) if latest else None
-    res = [ok("dr-backups", resource, f"{facts['backup_set']} ({b.get('Status', '?')})", "dr")]
-    if latest is None:
+    res = [ok("dr-backups", resource, f"{facts['backup_set']} ({backups.status})", "dr")]
+    if latest is None or lag is None:
         return res + [fail("dr-backups-fresh", resource, "no restore window yet", "dr")]
-    lag = (now - latest).total_seconds()
     facts["replication_lag_seconds"] = round(lag, 3)
     res.append(check_if(lag <= rpo_seconds, "dr-backups-fresh", resource,
                         f"latest restorable {iso(latest)} ({human_seconds(lag)} behind, <= {rpo_seconds}s)",
@@ -87,7 +84,7 @@ def _replica_caught_up(clients: Clients, out: StackOutputs, sample: int) -> list
         try:
             s3_dst.head_object(Bucket=out.dr.replica_bucket_name, Key=obj["Key"])
         except Exception as exc:  # noqa: BLE001
-            if "404" in str(exc) or "Not Found" in str(exc) or "NoSuchKey" in str(exc):
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
                 missing.append(obj["Key"])
             else:
                 raise
@@ -204,10 +201,10 @@ def _rpo(clients: Clients, out: StackOutputs, opts: VerifyOptions, facts: dict[s
             return [fail("dr-rpo", out.database.identifier,
                          f"--target-time {iso(target)} differs from the dr stack's restore_time "
                          f"{configured}; pass the configured value", "drill")]
-    backups = find_dr_backups(clients, out.dr_region, out.source_db_arn, out.replicated_backups_arn)
-    if backups:
-        facts["backup_set"] = backups[0].get("DBInstanceAutomatedBackupsArn")
-        latest = latest_restorable(backups[0])
+    backups = dr_backups(clients, out, opts.started_at)
+    if backups is not None:
+        facts["backup_set"] = backups.arn
+        latest = backups.latest
         facts["latest_restorable"] = iso(latest) if latest else None
         if recovered is None and latest is not None:
             recovered, source = min(target, latest), "min(target, backups' LatestTime)"
