@@ -6,18 +6,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from .alarms import AlarmArgs, PagingTopic, PagingTopicArgs, PlatformAlarms, ReplicationTarget
 from .app_secrets import AppConnections, AppConnectionsArgs, AppSecrets, AppSecretsArgs
 from .app_settings import AppSettingsArgs, AppSettingsParameters
-from .base import child_options, policy_document
 from .config import StackSettings
 from .database import INITIAL_DATABASE, PointInTimeSource, PostgresArgs, PostgresDatabase
 from .kms import KeyRing, KeyRingArgs
 from .network import POSTGRES_PORT, REDIS_PORT, DataNetwork, DataNetworkArgs
-from .queue_store import CLIENT_CONTRACT, Cache, CacheArgs, QueueStore, QueueStoreArgs
-from .storage import BackupVault, BackupVaultArgs, PrintFileStorage, PrintFileStorageArgs
+from .cache import Cache, CacheArgs
+from .queue_store import CLIENT_CONTRACT, QueueStore, QueueStoreArgs
+from .storage import (
+    BackupVault, BackupVaultArgs, PrintFileStorage, PrintFileStorageArgs, ReplicaBucketAccess,
+    ReplicaBucketAccessArgs,
+)
 
 REPLICATION_RULE_ID = "print-files-to-dr"
 PRIMARY_KEY_PURPOSES = ("database", "storage", "secrets", "queue", "alarms", "logs")
@@ -264,38 +266,6 @@ def _dr_source(settings: StackSettings) -> DrSource:
                     field_("laravel_secret_arn"), field_("pdf_service_secret_arn"))
 
 
-class ReplicaBucketAccess(pulumi.ComponentResource):
-    """What the DR apps may do to prod's replica bucket: a drill only reads it."""
-
-    def __init__(self, name: str, source: DrSource, drill: bool, tags: dict[str, str],
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("printflow:dr:ReplicaBucketAccess", name, None, opts)
-        bucket, objects = source.replica_bucket_arn, source.replica_bucket_arn.apply(lambda a: f"{a}/*")
-        statements = [
-            {"Sid": "ReadPrintFiles", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
-             "Resource": [bucket, objects]},
-            {"Sid": "UseReplicaStorageKey", "Effect": "Allow",
-             "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": source.replica_key_arns["storage"]},
-        ]
-        if drill:
-            statements.append({"Sid": "DrillNeverChangesProdData", "Effect": "Deny",
-                               "Action": ["s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
-                                          "s3:PutBucket*", "s3:DeleteBucket*", "s3:BypassGovernanceRetention"],
-                               "Resource": [bucket, objects]})
-        else:
-            statements += [
-                {"Sid": "FailoverWritesPrintFiles", "Effect": "Allow", "Action": ["s3:PutObject"],
-                 "Resource": objects},
-                {"Sid": "NeverDestroyVersions", "Effect": "Deny",
-                 "Action": ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"], "Resource": objects},
-            ]
-        self.policy = aws.iam.Policy(
-            f"{name}-policy", description=f"DR ({'drill' if drill else 'failover'}) app access to the replica print bucket",
-            policy=policy_document(*statements), tags=tags, opts=child_options(self))
-        self.register_outputs({"policy_arn": self.policy.arn})
-
-
 def _build_dr(settings: StackSettings) -> dict[str, Any]:
     dr = settings.dr
     assert dr is not None
@@ -319,8 +289,9 @@ def _build_dr(settings: StackSettings) -> dict[str, Any]:
     # Queues are recovered by replay (runbook 5.4): a fresh store, its own generated credentials.
     queue = _queue_store(settings, network, keys, paging)
     connections = _connections(settings, keys, database, queue)
-    access = ReplicaBucketAccess(f"{settings.name_prefix}-print-file-access", source,
-                                 drill=settings.is_drill, tags=settings.tags("print-files"))
+    access = ReplicaBucketAccess(f"{settings.name_prefix}-print-file-access", ReplicaBucketAccessArgs(
+        replica_bucket_arn=source.replica_bucket_arn, replica_key_arn=source.replica_key_arns["storage"],
+        drill=settings.is_drill, tags=settings.tags("print-files")))
     _app_settings(settings, database, queue, source.replica_bucket_name)
     alarms = _alarms(settings, paging, database, queue, None)
 

@@ -1,16 +1,15 @@
-"""The durable queue store for Laravel's queue workers and BullMQ, and the optional (separate) cache."""
+"""The durable queue store for Laravel's queue workers and BullMQ (the cache is components/cache.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
 from .base import child_options, unique_final_name
-from .config import CacheSettings, QueueStoreSettings
+from .config import QueueStoreSettings
 from .network import REDIS_PORT
 
 # MemoryDB, not ElastiCache: ElastiCache has no AOF, and a queue must never evict a job.
@@ -29,7 +28,6 @@ CLIENT_CONTRACT = {
                 "REDIS_SCHEME": "tls"},
     "pdf-service": {"REDIS_CLUSTER_MODE": "true", "BULLMQ_PREFIX": "{bull}", "REDIS_TLS": "true"},
 }
-CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
 
 
 @dataclass(frozen=True)
@@ -114,39 +112,3 @@ class QueueStore(pulumi.ComponentResource):
                 "host": self.endpoint, "port": REDIS_PORT, "tls": True, "cluster": True})),
             opts=child_options(self))
         self.register_outputs({"endpoint": self.endpoint, "arn": self.cluster.arn})
-
-
-@dataclass(frozen=True)
-class CacheArgs:
-    settings: CacheSettings
-    region: str
-    subnet_group_name: pulumi.Input[str]
-    security_group_ids: list[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    protect: bool
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-class Cache(pulumi.ComponentResource):
-    """A throwaway-by-design cache (allkeys-lru). Never point a queue at it."""
-
-    def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("printflow:queue:Cache", name, None, opts)
-        params = aws.elasticache.ParameterGroup(
-            f"{name}-params", family="redis7", region=args.region,
-            description="Cache only: evicts least-recently-used keys",
-            parameters=[aws.elasticache.ParameterGroupParameterArgs(name=k, value=v)
-                        for k, v in CACHE_PARAMETERS.items()],
-            tags=args.tags, opts=child_options(self))
-        self.group = aws.elasticache.ReplicationGroup(
-            f"{name}-group", region=args.region,
-            description="Printflow cache: evictable, regenerable data only",
-            engine="redis", engine_version="7.1", node_type=args.settings.node_type,
-            num_cache_clusters=args.settings.replicas + 1,
-            automatic_failover_enabled=True, multi_az_enabled=True,
-            at_rest_encryption_enabled=True, transit_encryption_enabled=True,
-            kms_key_id=args.kms_key_arn, parameter_group_name=params.name,
-            subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
-            port=REDIS_PORT, tags={**args.tags, "purpose": "cache"},
-            opts=child_options(self, protect=args.protect))
-        self.register_outputs({"endpoint": self.group.primary_endpoint_address})

@@ -249,3 +249,46 @@ class BackupVault(pulumi.ComponentResource):
             ),
             tags=args.tags, opts=child_options(self))
         self.register_outputs({"name": self.vault.bucket.bucket, "writer_policy": self.writer_policy.arn})
+
+
+@dataclass(frozen=True)
+class ReplicaBucketAccessArgs:
+    replica_bucket_arn: pulumi.Input[str]
+    """prod's replica print bucket in this (the DR) region."""
+    replica_key_arn: pulumi.Input[str]
+    """The storage key's replica in this region, which the replica's objects are encrypted with."""
+    drill: bool
+    """A drill only reads; a failover may also write new print files."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class ReplicaBucketAccess(pulumi.ComponentResource):
+    """What the DR apps may do to prod's replica bucket: a drill only reads it."""
+
+    def __init__(self, name: str, args: ReplicaBucketAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("printflow:dr:ReplicaBucketAccess", name, None, opts)
+        bucket = args.replica_bucket_arn
+        objects = pulumi.Output.from_input(bucket).apply(lambda a: f"{a}/*")
+        statements = [
+            {"Sid": "ReadPrintFiles", "Effect": "Allow",
+             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
+             "Resource": [bucket, objects]},
+            {"Sid": "UseReplicaStorageKey", "Effect": "Allow",
+             "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": args.replica_key_arn},
+        ]
+        if args.drill:
+            statements.append({"Sid": "DrillNeverChangesProdData", "Effect": "Deny",
+                               "Action": ["s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
+                                          "s3:PutBucket*", "s3:DeleteBucket*", "s3:BypassGovernanceRetention"],
+                               "Resource": [bucket, objects]})
+        else:
+            statements += [
+                {"Sid": "FailoverWritesPrintFiles", "Effect": "Allow", "Action": ["s3:PutObject"],
+                 "Resource": objects},
+                {"Sid": "NeverDestroyVersions", "Effect": "Deny",
+                 "Action": ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"], "Resource": objects},
+            ]
+        self.policy = aws.iam.Policy(
+            f"{name}-policy", description=f"DR ({'drill' if args.drill else 'failover'}) app access to the replica print bucket",
+            policy=policy_document(*statements), tags=args.tags, opts=child_options(self))
+        self.register_outputs({"policy_arn": self.policy.arn})
