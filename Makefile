@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACKS := --stack prod --stack dr --stack staging
 
-.PHONY: help setup compile preview render policy policy-list graph diagram test bench clean
+.PHONY: help setup compile preview render policy policy-list graph diagram docs test bench clean
 
 help:
 	@echo "make preview   set up, render prod, dr and staging offline (also as a first pulumi preview sees them), and check them against the policy pack"
@@ -13,6 +13,7 @@ help:
 	@echo "make policy    offline policy check of prod, dr and staging (SARIF: make policy SARIF=out/policy.sarif)"
 	@echo "make graph     write out/graph.json (full resource graph) and out/diagram.mmd"
 	@echo "make bench     time the offline render and the policy check in fresh processes"
+	@echo "make docs      regenerate the README configuration table, Pulumi.yaml declarations and diagram"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +47,10 @@ graph: $(STAMP)
 	@echo "wrote out/graph.json and out/diagram.mmd"
 
 diagram: $(STAMP)
+	$(PY) -m tools.readme_diagram
+
+docs: $(STAMP)
+	$(PY) -m tools.config_docs
 	$(PY) -m tools.readme_diagram
 
 test: $(STAMP)

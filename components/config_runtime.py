@@ -14,8 +14,10 @@ from components.config_base import PROJECT, Region, Strict, shown
 
 # --------------------------------------------------------------------------- secrets
 class SecretsSettings(Strict):
-    rotation_generation: int = Field(1, ge=1, description="Bump to rotate APP_KEY and the internal secret.")
-    recovery_window_days: int = Field(30, ge=7, le=30)
+    rotation_generation: int = Field(1, ge=1,
+        description="Bump to rotate APP_KEY and the internal secret.")
+    recovery_window_days: int = Field(30, ge=7, le=30,
+        description='Days a deleted secret stays recoverable (7-30).')
 
 
 # --------------------------------------------------------------------------- app settings
@@ -93,19 +95,31 @@ THRESHOLD_MAX = 1e15
 class AlarmThresholds(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    rds_cpu_percent: float = Field(80, gt=0, le=100)
-    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0, le=THRESHOLD_MAX)
-    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0, le=THRESHOLD_MAX)
-    rds_connections: int = Field(400, gt=0, le=THRESHOLD_MAX)
-    rds_replica_lag_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX)
-    queue_memory_percent: float = Field(70, gt=0, lt=100)
-    queue_engine_cpu_percent: float = Field(80, gt=0, le=100)
-    queue_connections: int = Field(5000, gt=0, le=THRESHOLD_MAX)
-    replication_latency_seconds: int = Field(900, gt=0, le=86400)
-    print_queue_oldest_job_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX)
-    failed_jobs: int = Field(0, ge=0, le=THRESHOLD_MAX)
-    nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400)
-    nightly_dump_periods: int = Field(2, ge=1, le=7)
+    rds_cpu_percent: float = Field(80, gt=0, le=100, description='PostgreSQL CPU alarm, percent.')
+    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0, le=THRESHOLD_MAX,
+        description='PostgreSQL freeable memory alarm, bytes.')
+    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0, le=THRESHOLD_MAX,
+        description='PostgreSQL free storage alarm, bytes.')
+    rds_connections: int = Field(400, gt=0, le=THRESHOLD_MAX,
+        description='PostgreSQL connections alarm.')
+    rds_replica_lag_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX,
+        description='Read replica lag alarm, seconds.')
+    queue_memory_percent: float = Field(70, gt=0, lt=100,
+        description='Queue store memory alarm, percent (with noeviction a full store rejects jobs).')
+    queue_engine_cpu_percent: float = Field(80, gt=0, le=100,
+        description='Queue store engine CPU alarm, percent.')
+    queue_connections: int = Field(5000, gt=0, le=THRESHOLD_MAX,
+        description='Queue store connections alarm.')
+    replication_latency_seconds: int = Field(900, gt=0, le=86400,
+        description='Print-file replication latency alarm, seconds (RTC is 15 minutes).')
+    print_queue_oldest_job_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX,
+        description='Oldest waiting print-file job alarm, seconds.')
+    failed_jobs: int = Field(0, ge=0, le=THRESHOLD_MAX,
+        description='Failed queue jobs alarm (above this count).')
+    nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400,
+        description='Period of the nightly-dump heartbeat alarm, seconds (a multiple of 60).')
+    nightly_dump_periods: int = Field(2, ge=1, le=7,
+        description='Periods without a nightly-dump beat before it pages.')
 
     @field_validator("nightly_dump_period_seconds")
     @classmethod
@@ -116,13 +130,15 @@ class AlarmThresholds(Strict):
 
 
 class AlarmSettings(Strict):
-    email_endpoints: list[str] = Field(default_factory=list)
+    email_endpoints: list[str] = Field(default_factory=list,
+        description='E-mail addresses subscribed to the alarm and MemoryDB event topics.')
     https_endpoints: list[SecretStr] = Field(
         default_factory=list,
         description="Pager webhooks (e.g. PagerDuty's CloudWatch integration URL). The URL carries "
                     "the integration key, so it is secret config: pulumi config set --secret --path "
                     "'printflow:alarms.https_endpoints[0]' URL.")
-    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds)
+    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds,
+        description='Alarm thresholds.')
 
     @field_validator("email_endpoints")
     @classmethod
@@ -164,31 +180,37 @@ ARN_RE = r"^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$"
 
 
 class ReplicaKeyArns(Strict):
-    database: str = Field(pattern=ARN_RE)
-    storage: str = Field(pattern=ARN_RE)
-    secrets: str = Field(pattern=ARN_RE)
+    database: str = Field(pattern=ARN_RE, description='Replica of the database key in the DR region.')
+    storage: str = Field(pattern=ARN_RE, description='Replica of the storage key in the DR region.')
+    secrets: str = Field(pattern=ARN_RE, description='Replica of the secrets key in the DR region.')
 
 
 class PrimaryDrOutputs(Strict):
     """The prod stack's `dr` output block: what a DR stack restores from."""
 
-    region: Region
-    replicated_backups_arn: str = Field(pattern=ARN_RE)
-    source_db_arn: str = Field(pattern=ARN_RE)
-    replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
-    backup_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-    backup_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
-    replica_key_arns: ReplicaKeyArns
-    laravel_secret_arn: str = Field(pattern=ARN_RE)
-    pdf_service_secret_arn: str = Field(pattern=ARN_RE)
+    region: Region = Field(description='The DR region.')
+    replicated_backups_arn: str = Field(pattern=ARN_RE,
+        description='The replicated automated backups to restore from.')
+    source_db_arn: str = Field(pattern=ARN_RE, description="The primary's database instance.")
+    replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description='The print-file replica bucket in the DR region.')
+    replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$", description='Its ARN.')
+    backup_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description='The offsite backup bucket.')
+    backup_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$", description='Its ARN.')
+    replica_key_arns: ReplicaKeyArns = Field(description='The replica keys in the DR region.')
+    laravel_secret_arn: str = Field(pattern=ARN_RE,
+        description="The Laravel key secret's replica in the DR region.")
+    pdf_service_secret_arn: str = Field(pattern=ARN_RE,
+        description="The pdf-service key secret's replica in the DR region.")
 
 
 STACK_NAME = r"[A-Za-z0-9_.-]+"
 
 
 class DrSettings(Strict):
-    mode: Literal["drill", "failover"]
+    mode: Literal["drill", "failover"] = Field(
+        description='drill (disposable, read-only on prod data) or failover (production-grade).')
     primary_stack: Optional[str] = Field(
         None,
         description="The primary stack to restore from, as a StackReference name: org/printflow/prod "
