@@ -13,7 +13,7 @@ help:
 	@echo "make policy    offline policy check of prod, dr and staging (SARIF: make policy SARIF=out/policy.sarif)"
 	@echo "make graph     write out/graph.json (full resource graph) and out/diagram.mmd"
 	@echo "make bench     time the offline render and the policy check in fresh processes"
-	@echo "make docs      regenerate the README configuration table, Pulumi.yaml declarations and diagram"
+	@echo "make docs      regenerate the configuration and policy tables, Pulumi.yaml declarations and diagram"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,7 @@ diagram: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m tools.config_docs
+	$(PY) -m tools.policy_docs
 	$(PY) -m tools.readme_diagram
 
 test: $(STAMP)

@@ -390,3 +390,10 @@ def test_an_unknown_mode_output_falls_back_to_the_stack_config(analyzer, baselin
     for bag in (graph["outputs"], one(graph, STACK)["outputs"]):
         bag["mode"] = UNKNOWN
     assert analyzer.evaluate(graph) == []
+
+
+def test_policy_table_is_current(analyzer):
+    """policies/README.md's table is generated from the pack (`make docs`)."""
+    from tools.policy_docs import README, current_readme
+
+    assert README.read_text() == current_readme(analyzer.policies), "run `make docs`"
