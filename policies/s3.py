@@ -48,6 +48,21 @@ def _missing(report, bucket, what: str, fix: str) -> None:
     report(f"S3 bucket {label(bucket)} has no {what}. {fix}", bucket.urn)
 
 
+def for_bucket_parts(stack, report, part_type, missing, check, applies=None) -> None:
+    """The shape of every bucket rule: for each bucket (that `applies`), its v7 sub-resources of
+    `part_type` go to `check(bucket, parts)`; a bucket without one is reported with `missing`
+    ((what, fix), or a function of the bucket that returns them), or skipped when it is None. An unknown value skips only that bucket."""
+    for bucket in stack.of(BUCKET):
+        with per_resource():
+            if applies is not None and not applies(bucket):
+                continue
+            parts = _sub(stack, bucket, part_type)
+            if parts:
+                check(bucket, parts)
+            elif missing is not None:
+                _missing(report, bucket, *(missing(bucket) if callable(missing) else missing))
+
+
 # -- resource policies ---------------------------------------------------------------------------
 
 def _required_tags(args, ctx, report):
@@ -85,24 +100,16 @@ def _object_lock_enabled(args, ctx, report):
 # -- stack policies ------------------------------------------------------------------------------
 
 def _versioning(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            subs = _sub(stack, b, VERSIONING)
-            if not subs:
-                _missing(report, b, "BucketVersioning resource",
-                         "Add an aws.s3.BucketVersioning with versioning_configuration status "
-                         "'Enabled' for it.")
-                continue
-            for s in subs:
-                status = get(s.props, "versioningConfiguration", "status")
-                if status is not UNKNOWN and status != "Enabled":
-                    report(f"S3 bucket {label(b)} has versioning status '{status}'. Set "
-                           f"{label(s)} versioning_configuration.status to 'Enabled'.", s.urn)
+    def check(b, parts):
+        for s in parts:
+            status = get(s.props, "versioningConfiguration", "status")
+            if status is not UNKNOWN and status != "Enabled":
+                report(f"S3 bucket {label(b)} has versioning status '{status}'. Set "
+                       f"{label(s)} versioning_configuration.status to 'Enabled'.", s.urn)
 
-
-def _lock_rule(stack, b):
-    subs = _sub(stack, b, OBJECT_LOCK)
-    return subs, [one(get(s.props, "rule")) for s in subs]
+    for_bucket_parts(stack, report, VERSIONING, (
+        "BucketVersioning resource",
+        "Add an aws.s3.BucketVersioning with versioning_configuration status 'Enabled' for it."), check)
 
 
 def _retention_days(rule) -> object:
@@ -119,108 +126,94 @@ def _retention_days(rule) -> object:
     return None
 
 
+def _minimum_lock_days(ctx, b) -> float:
+    return ctx.num("backupMinimumRetentionDays" if is_backup_bucket(b) else "minimumRetentionDays")
+
+
 def _object_lock_retention(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            if tier(b) not in (ctx["tiers"] or []) and not is_backup_bucket(b):
+    def applies(b):
+        return tier(b) in (ctx["tiers"] or []) or is_backup_bucket(b)
+
+    def check(b, subs):
+        minimum = _minimum_lock_days(ctx, b)
+        rules = [one(get(s.props, "rule")) for s in subs]
+        for s, rule in zip(subs, rules):
+            days = _retention_days(rule) if rule not in (None, UNKNOWN) else rule
+            if days is UNKNOWN:
                 continue
-            minimum = ctx.num("backupMinimumRetentionDays" if is_backup_bucket(b)
-                              else "minimumRetentionDays")
-            subs, rules = _lock_rule(stack, b)
-            if not subs:
-                _missing(report, b, "BucketObjectLockConfiguration",
-                         f"Add one with a default retention of at least {fmt_num(minimum)} days.")
-                continue
-            for s, rule in zip(subs, rules):
-                days = _retention_days(rule) if rule not in (None, UNKNOWN) else rule
-                if days is UNKNOWN:
-                    continue
-                if days is None or days < minimum:
-                    shown = "no default retention" if days is None else f"{fmt_num(days)} days"
-                    report(f"S3 bucket {label(b)} has an Object Lock default retention of {shown}, "
-                           f"below the required {fmt_num(minimum)} days. Set "
-                           f"rule.default_retention.days >= {fmt_num(minimum)} on {label(s)}.",
-                           s.urn)
+            if days is None or days < minimum:
+                shown = "no default retention" if days is None else f"{fmt_num(days)} days"
+                report(f"S3 bucket {label(b)} has an Object Lock default retention of {shown}, "
+                       f"below the required {fmt_num(minimum)} days. Set "
+                       f"rule.default_retention.days >= {fmt_num(minimum)} on {label(s)}.",
+                       s.urn)
+
+    for_bucket_parts(stack, report, OBJECT_LOCK, lambda b: (
+        "BucketObjectLockConfiguration",
+        f"Add one with a default retention of at least {fmt_num(_minimum_lock_days(ctx, b))} days."),
+        check, applies)
 
 
 def _backup_compliance(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            if not is_backup_bucket(b):
-                continue
-            subs, rules = _lock_rule(stack, b)
-            if not subs:
-                _missing(report, b, "BucketObjectLockConfiguration",
-                         "Backup buckets need Object Lock in COMPLIANCE mode.")
-                continue
-            for s, rule in zip(subs, rules):
-                mode = get(one(get(rule, "defaultRetention")), "mode")
-                if mode is UNKNOWN:
-                    continue
-                if mode != "COMPLIANCE":
-                    report(f"Backup bucket {label(b)} uses Object Lock mode '{mode}'; GOVERNANCE "
-                           "retention can be bypassed by an administrator. Set "
-                           f"rule.default_retention.mode to 'COMPLIANCE' on {label(s)}.", s.urn)
+    def check(b, subs):
+        for s in subs:
+            mode = get(one(get(one(get(s.props, "rule")), "defaultRetention")), "mode")
+            if mode is not UNKNOWN and mode != "COMPLIANCE":
+                report(f"Backup bucket {label(b)} uses Object Lock mode '{mode}'; GOVERNANCE "
+                       "retention can be bypassed by an administrator. Set "
+                       f"rule.default_retention.mode to 'COMPLIANCE' on {label(s)}.", s.urn)
+
+    for_bucket_parts(stack, report, OBJECT_LOCK, (
+        "BucketObjectLockConfiguration", "Backup buckets need Object Lock in COMPLIANCE mode."),
+        check, is_backup_bucket)
 
 
 def _sse_kms(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            subs = _sub(stack, b, SSE)
-            if not subs:
-                _missing(report, b, "BucketServerSideEncryptionConfiguration",
-                         "Add one with sse_algorithm 'aws:kms' and a customer-managed "
-                         "kms_master_key_id.")
-                continue
-            for s in subs:
-                rules = items(get(s.props, "rules"))
-                ok = False
-                for r in rules:
-                    d = one(get(r, "applyServerSideEncryptionByDefault"))
-                    alg, key = get(d, "sseAlgorithm"), get(d, "kmsMasterKeyId")
-                    if alg is UNKNOWN or key is UNKNOWN:
-                        ok = True
-                        break
-                    if isinstance(alg, str) and alg.startswith("aws:kms") and key:
-                        ok = True
-                if not ok:
-                    report(f"S3 bucket {label(b)} is not encrypted with a customer-managed KMS key. "
-                           f"Set sse_algorithm 'aws:kms' and kms_master_key_id on {label(s)}.",
-                           s.urn)
+    def encrypted_with_cmk(s) -> bool:
+        for r in items(get(s.props, "rules")):
+            d = one(get(r, "applyServerSideEncryptionByDefault"))
+            alg, key = get(d, "sseAlgorithm"), get(d, "kmsMasterKeyId")
+            if alg is UNKNOWN or key is UNKNOWN or (isinstance(alg, str) and alg.startswith("aws:kms") and key):
+                return True
+        return False
+
+    def check(b, subs):
+        for s in subs:
+            if not encrypted_with_cmk(s):
+                report(f"S3 bucket {label(b)} is not encrypted with a customer-managed KMS key. "
+                       f"Set sse_algorithm 'aws:kms' and kms_master_key_id on {label(s)}.", s.urn)
+
+    for_bucket_parts(stack, report, SSE, (
+        "BucketServerSideEncryptionConfiguration",
+        "Add one with sse_algorithm 'aws:kms' and a customer-managed kms_master_key_id."), check)
 
 
 PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
 def _public_access_block(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            subs = _sub(stack, b, PUBLIC_ACCESS)
-            if not subs:
-                _missing(report, b, "BucketPublicAccessBlock",
-                         "Add one with all four block/ignore/restrict flags set to true.")
-                continue
-            for s in subs:
-                off = [f for f in PAB_FLAGS
-                       if get(s.props, f) is not UNKNOWN and not truthy(get(s.props, f))]
-                if off:
-                    report(f"S3 bucket {label(b)} leaves {', '.join(off)} off in {label(s)}. Set "
-                           "all four public-access-block flags to true.", s.urn)
+    def check(b, subs):
+        for s in subs:
+            off = [f for f in PAB_FLAGS if get(s.props, f) is not UNKNOWN and not truthy(get(s.props, f))]
+            if off:
+                report(f"S3 bucket {label(b)} leaves {', '.join(off)} off in {label(s)}. Set "
+                       "all four public-access-block flags to true.", s.urn)
+
+    for_bucket_parts(stack, report, PUBLIC_ACCESS, (
+        "BucketPublicAccessBlock", "Add one with all four block/ignore/restrict flags set to true."), check)
 
 
 def _ownership(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            subs = _sub(stack, b, OWNERSHIP)
-            if not subs:
-                _missing(report, b, "BucketOwnershipControls",
-                         "Add one with rule.object_ownership 'BucketOwnerEnforced' (disables ACLs).")
-                continue
-            for s in subs:
-                own = get(one(get(s.props, "rule")), "objectOwnership")
-                if own is not UNKNOWN and own != "BucketOwnerEnforced":
-                    report(f"S3 bucket {label(b)} has object ownership '{own}'. Set "
-                           f"rule.object_ownership to 'BucketOwnerEnforced' on {label(s)}.", s.urn)
+    def check(b, subs):
+        for s in subs:
+            own = get(one(get(s.props, "rule")), "objectOwnership")
+            if own is not UNKNOWN and own != "BucketOwnerEnforced":
+                report(f"S3 bucket {label(b)} has object ownership '{own}'. Set "
+                       f"rule.object_ownership to 'BucketOwnerEnforced' on {label(s)}.", s.urn)
+
+    for_bucket_parts(stack, report, OWNERSHIP, (
+        "BucketOwnershipControls",
+        "Add one with rule.object_ownership 'BucketOwnerEnforced' (disables ACLs)."), check)
 
 
 def _denies_insecure_transport(doc) -> bool:
@@ -240,49 +233,39 @@ def _denies_insecure_transport(doc) -> bool:
 
 
 def _tls_only(stack, ctx, report):
-    for b in stack.of(BUCKET):
-        with per_resource():
-            subs = _sub(stack, b, POLICY)
-            if not subs:
-                _missing(report, b, "BucketPolicy",
-                         "Add a bucket policy that denies s3:* when aws:SecureTransport is "
-                         "'false'.")
-                continue
-            docs = [parse_json_doc(get(s.props, "policy")) for s in subs]
-            if any(d is UNKNOWN for d in docs):
-                continue
-            if not any(_denies_insecure_transport(d) for d in docs if d is not None):
-                report(f"S3 bucket {label(b)} has a bucket policy that does not deny non-TLS "
-                       "requests. Add a Deny statement for s3:* with Condition "
-                       "{\"Bool\": {\"aws:SecureTransport\": \"false\"}}.", subs[0].urn)
+    def check(b, subs):
+        docs = [parse_json_doc(get(s.props, "policy")) for s in subs]
+        if any(d is UNKNOWN for d in docs):
+            return
+        if not any(_denies_insecure_transport(d) for d in docs if d is not None):
+            report(f"S3 bucket {label(b)} has a bucket policy that does not deny non-TLS "
+                   "requests. Add a Deny statement for s3:* with Condition "
+                   "{\"Bool\": {\"aws:SecureTransport\": \"false\"}}.", subs[0].urn)
+
+    for_bucket_parts(stack, report, POLICY, (
+        "BucketPolicy", "Add a bucket policy that denies s3:* when aws:SecureTransport is 'false'."), check)
 
 
 def _lifecycle(stack, ctx, report):
     minimum = ctx.num("minimumNoncurrentDays")
-    for b in stack.of(BUCKET):
-        with per_resource():
-            if tier(b) not in (ctx["tiers"] or []):
-                continue
-            subs = _sub(stack, b, LIFECYCLE)
-            if not subs:
-                if ctx["requireLifecycle"]:
-                    _missing(report, b, "BucketLifecycleConfiguration",
-                             "Add one that expires noncurrent versions after at least "
-                             f"{fmt_num(minimum)} days (the database backup retention).")
-                continue
-            for s in subs:
-                for rule in items(get(s.props, "rules")):
-                    if rule is UNKNOWN or get(rule, "status") == "Disabled":
-                        continue
-                    nve = one(get(rule, "noncurrentVersionExpiration"))
-                    days = number(get(nve, "noncurrentDays"))
-                    if days is not None and days < minimum:
-                        rid = get(rule, "id") or "?"
-                        report(f"S3 bucket {label(b)} expires noncurrent versions after "
-                               f"{fmt_num(days)} days in lifecycle rule '{rid}', shorter than "
-                               f"the {fmt_num(minimum)}-day database backup retention. Raise "
-                               f"noncurrent_version_expiration.noncurrent_days on {label(s)}.",
-                               s.urn)
+
+    def check(b, subs):
+        for s in subs:
+            for rule in items(get(s.props, "rules")):
+                if rule is UNKNOWN or get(rule, "status") == "Disabled":
+                    continue
+                days = number(get(one(get(rule, "noncurrentVersionExpiration")), "noncurrentDays"))
+                if days is not None and days < minimum:
+                    rid = get(rule, "id") or "?"
+                    report(f"S3 bucket {label(b)} expires noncurrent versions after "
+                           f"{fmt_num(days)} days in lifecycle rule '{rid}', shorter than "
+                           f"the {fmt_num(minimum)}-day database backup retention. Raise "
+                           f"noncurrent_version_expiration.noncurrent_days on {label(s)}.", s.urn)
+
+    missing = ("BucketLifecycleConfiguration", "Add one that expires noncurrent versions after at "
+               f"least {fmt_num(minimum)} days (the database backup retention).")
+    for_bucket_parts(stack, report, LIFECYCLE, missing if ctx["requireLifecycle"] else None, check,
+                     lambda b: tier(b) in (ctx["tiers"] or []))
 
 
 TIERS_SCHEMA = {"tiers": {"type": "array", "items": {"type": "string"}, "default": LOCKED_TIERS,
