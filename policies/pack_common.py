@@ -31,7 +31,9 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from pack_sdk import REQUEST_MEMO, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
-from pack_stack import Stack, is_regional_aws, label, region_of_resource  # noqa: F401
+from pack_stack import (  # noqa: F401
+    Stack, is_regional_aws, label, parameter_groups_used, parameters, region_of_resource,
+)
 from pack_values import (  # noqa: F401  (the policies import everything from here)
     REFERENCE_NAME, SECRETISH_NAME, UNKNOWN, NotKnownYet, as_list, fmt_num, get, has_unknown,
     is_reference_value, items, known,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from pack_values import UNKNOWN, get
+from pack_values import UNKNOWN, get, items, known
 
 # ---------------------------------------------------------------------------------------------
 # Stack view
@@ -89,3 +89,15 @@ def region_of_resource(args: Any) -> Any:
 def label(res: Any) -> str:
     """How messages name a resource: its logical name (the URN travels with the violation)."""
     return f"'{res.name}'"
+
+
+def parameter_groups_used(stack: Any, user: Any, group_type: str) -> tuple:
+    """(the name `user` sets in parameterGroupName, the groups of `group_type` in this stack it
+    refers to). An unknown name raises NotKnownYet: the user is skipped, not judged."""
+    name = known(get(user.props, "parameterGroupName"))
+    return name, [g for g in stack.of(group_type) if stack.refers_to(user, "parameterGroupName", g)]
+
+
+def parameters(group: Any) -> Dict[Any, Any]:
+    """A parameter group's parameters as {name: value} (an unknown entry raises NotKnownYet)."""
+    return {get(p, "name"): get(p, "value") for p in items(get(group.props, "parameters"))}

@@ -5,8 +5,8 @@ acceptable as a cache. (Named queue_store.py rather than redis.py so it never sh
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, fmt_num, get, items, label, number, per_resource, resource_policy, stack_policy,
-    tags_of, truthy,
+    UNKNOWN, fmt_num, get, items, label, number, parameter_groups_used, parameters, per_resource,
+    resource_policy, stack_policy, tags_of, truthy,
 )
 
 TOPIC = "aws:sns/topic:Topic"
@@ -58,8 +58,7 @@ def _cache_multi_az(args, ctx, report):
 
 
 def _pg_noeviction(args, ctx, report):
-    params = {get(p, "name"): get(p, "value") for p in items(get(args.props, "parameters"))}
-    value = params.get("maxmemory-policy")
+    value = parameters(args).get("maxmemory-policy")
     if value is UNKNOWN:
         return
     if value != "noeviction":
@@ -143,13 +142,9 @@ def _events_topic_unencrypted(stack, ctx, report):
 
 
 def _cluster_uses_noeviction_group(stack, ctx, report):
-    groups = stack.of(MEMORYDB_PG)
     for c in stack.of(MEMORYDB_CLUSTER):
         with per_resource():
-            name = get(c.props, "parameterGroupName")
-            if name is UNKNOWN:
-                continue
-            matches = [g for g in groups if stack.refers_to(c, "parameterGroupName", g)]
+            name, matches = parameter_groups_used(stack, c, MEMORYDB_PG)
             if not matches:
                 shown = f"'{name}'" if name else "the default parameter group"
                 report(f"MemoryDB cluster {label(c)} uses {shown}, not a parameter group from "
@@ -158,9 +153,7 @@ def _cluster_uses_noeviction_group(stack, ctx, report):
                        "parameter_group_name.", c.urn)
                 continue
             for g in matches:
-                params = {get(p, "name"): get(p, "value")
-                          for p in items(get(g.props, "parameters"))}
-                value = params.get("maxmemory-policy")
+                value = parameters(g).get("maxmemory-policy")
                 if value is not UNKNOWN and value != "noeviction":
                     report(f"MemoryDB cluster {label(c)} uses parameter group {label(g)}, whose "
                            "maxmemory-policy is not noeviction. Set it to noeviction.", c.urn)

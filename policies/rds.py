@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, as_list, fmt_num, get, is_secret, items, label, number, one, per_resource,
-    resource_policy, stack_policy, truthy,
+    UNKNOWN, as_list, fmt_num, get, is_secret, items, label, number, one, parameter_groups_used,
+    parameters, per_resource, resource_policy, stack_policy, truthy,
 )
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -131,8 +131,7 @@ def _parameter_group_force_ssl(args, ctx, report):
     family = get(args.props, "family")
     if family is UNKNOWN or not (isinstance(family, str) and family.startswith("postgres")):
         return
-    params = {get(p, "name"): get(p, "value") for p in items(get(args.props, "parameters"))}
-    value = params.get("rds.force_ssl")
+    value = parameters(args).get("rds.force_ssl")
     if value is UNKNOWN:
         return
     if str(value) != "1":
@@ -159,16 +158,12 @@ def _backup_replication_kms(args, ctx, report):
 # -- stack policies ------------------------------------------------------------------------------
 
 def _uses_force_ssl_group(stack, ctx, report):
-    groups = stack.of(PARAMETER_GROUP)
     for inst in stack.of(INSTANCE):
         with per_resource():
             engine = get(inst.props, "engine")
             if isinstance(engine, str) and not engine.startswith("postgres"):
                 continue
-            pg_name = get(inst.props, "parameterGroupName")
-            if pg_name is UNKNOWN:
-                continue
-            matches = [g for g in groups if stack.refers_to(inst, "parameterGroupName", g)]
+            pg_name, matches = parameter_groups_used(stack, inst, PARAMETER_GROUP)
             if not pg_name and not matches:
                 report(f"RDS instance {label(inst)} uses the default parameter group, which does "
                        "not force TLS. Create an aws.rds.ParameterGroup with rds.force_ssl=1 and "
@@ -180,9 +175,7 @@ def _uses_force_ssl_group(stack, ctx, report):
                        "parameter group from this stack with rds.force_ssl=1.", inst.urn)
                 continue
             for g in matches:
-                params = {get(p, "name"): get(p, "value")
-                          for p in items(get(g.props, "parameters"))}
-                value = params.get("rds.force_ssl")
+                value = parameters(g).get("rds.force_ssl")
                 if value is not UNKNOWN and str(value) != "1":
                     report(f"RDS instance {label(inst)} uses parameter group {label(g)}, which "
                            "does not set rds.force_ssl=1. Add that parameter.", inst.urn)
