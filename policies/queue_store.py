@@ -5,7 +5,7 @@ acceptable as a cache. (Named queue_store.py rather than redis.py so it never sh
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, fmt_num, get, items, label, number, parameter_groups_used, parameters, per_resource,
+    UNKNOWN, fmt_num, get, label, number, parameter_groups_used, parameters, per_resource,
     resource_policy, stack_policy, tags_of, truthy,
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, as_list, fmt_num, get, is_secret, items, label, number, one, parameter_groups_used,
+    UNKNOWN, as_list, fmt_num, get, is_secret, label, number, one, parameter_groups_used,
     parameters, per_resource, resource_policy, stack_policy, truthy,
 )
 
