@@ -202,3 +202,8 @@ def make_unknown(g: Graph, keys: Optional[Iterable[str]] = None, nested: bool = 
                     continue
                 props[k] = leaves(props[k]) if nested else UNKNOWN
     return g
+
+
+def database(g: Graph) -> Res:
+    """The stack's RDS instance."""
+    return one(g, RDS)
