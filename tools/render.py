@@ -61,15 +61,26 @@ def run_program(stack: str, config: dict[str, str], references: Mapping[str, dic
                 preview: bool = False) -> "RecordingMonitor":
     """Run __main__.py under the mocks; the monitor holds what it registered. `preview` runs it as
     a first `pulumi preview` sees it: the outputs AWS computes are unknown."""
+    program = str(ROOT / "__main__.py")
+    return run_under_mocks(stack, lambda: runpy.run_path(program, run_name="__main__"), config,
+                           references, monitor, secret_keys, preview)
+
+
+def run_under_mocks(stack: str, body: Callable[[], object], config: Optional[dict[str, str]] = None,
+                    references: Optional[Mapping[str, dict]] = None,
+                    monitor: Optional["RecordingMonitor"] = None, secret_keys: tuple[str, ...] = (),
+                    preview: bool = False) -> "RecordingMonitor":
+    """Run `body` (the program, or one component built alone) inside a root stack under the mocks."""
     import pulumi
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_in_stack
 
     from tools.mocks import PlatformMocks, RecordingMonitor, skip_source_positions
 
+    config = config or {}
     skip_source_positions()
-    mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"), stack_references=references,
-                          preview=preview)
+    mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"),
+                          stack_references=references or {}, preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
     monitor.mocks = mocks
     loop = asyncio.new_event_loop()
@@ -79,8 +90,7 @@ def run_program(stack: str, config: dict[str, str], references: Mapping[str, dic
                                  organization=ORGANIZATION)
         pulumi.runtime.set_all_config(config, list(secret_keys))
         runtime_settings.ROOT.set(None)  # run_in_stack creates the root Stack that holds exports
-        program = str(ROOT / "__main__.py")
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
+        loop.run_until_complete(run_in_stack(body))
     finally:
         loop.close()
         asyncio.set_event_loop(None)
