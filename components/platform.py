@@ -27,7 +27,7 @@ REPLICATED_KEY_PURPOSES = ("database", "storage", "secrets")
 DR_LOCAL_KEY_PURPOSES = ("queue", "alarms", "logs")
 
 
-def in_region(arn: pulumi.Input[str], source: str, target: str) -> pulumi.Output[str]:
+def replica_arn_in(arn: pulumi.Input[str], source: str, target: str) -> pulumi.Output[str]:
     """A Secrets Manager replica keeps the primary's ARN with the region swapped."""
     return pulumi.Output.from_input(arn).apply(lambda a: a.replace(f":{source}:", f":{target}:", 1))
 
@@ -223,8 +223,8 @@ def _build_primary(settings: StackSettings) -> dict[str, Any]:
             "backup_bucket_name": backups.vault.bucket.bucket,
             "backup_bucket_arn": backups.vault.bucket.arn,
             "replica_key_arns": replica_keys,
-            "laravel_secret_arn": in_region(secrets.laravel.arn, region, dr_region),
-            "pdf_service_secret_arn": in_region(secrets.pdf_service.arn, region, dr_region),
+            "laravel_secret_arn": replica_arn_in(secrets.laravel.arn, region, dr_region),
+            "pdf_service_secret_arn": replica_arn_in(secrets.pdf_service.arn, region, dr_region),
         },
     })
     return outputs

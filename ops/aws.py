@@ -46,7 +46,7 @@ def region_of_arn(arn: str) -> str:
     return parts[3]
 
 
-def in_region(arn: str, region: str) -> str:
+def arn_in_region(arn: str, region: str) -> str:
     """The same ARN in another region (how replicas of secrets and multi-Region keys are named)."""
     parts = arn.split(":")
     parts[3] = region

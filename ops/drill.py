@@ -22,7 +22,7 @@ from typing import Any, Callable, TextIO
 
 from ops import secrets
 from ops.audit import dr_backups, recent_objects
-from ops.aws import Clients, error_code, in_region, region_of_arn
+from ops.aws import Clients, error_code, arn_in_region, region_of_arn
 from ops.checks import CheckResult, check_if, fail, guarded, ok
 from ops.outputs import StackOutputs
 from ops.timeutil import human_seconds, iso, parse_time, utc
@@ -172,8 +172,8 @@ def verify(clients: Clients, out: StackOutputs, opts: VerifyOptions,
     # Read the copies in the DR region (what the restored apps read), even if the outputs
     # name the primary ARNs: the primary region may be the one that is down.
     region = out.dr_region
-    res += secrets.equality_checks(clients, in_region(out.app_secrets.laravel_arn, region),
-                                   in_region(out.app_secrets.pdf_service_arn, region), "drill")
+    res += secrets.equality_checks(clients, arn_in_region(out.app_secrets.laravel_arn, region),
+                                   arn_in_region(out.app_secrets.pdf_service_arn, region), "drill")
     return res, facts
 
 

@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Mapping, Optional
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, engine_pb2_grpc
 
-from tools.policy_types import InputError
-from tools.wire import UNKNOWN
+from tools.policy_types import CheckInputError
+from tools.wire import UNKNOWN_SENTINEL
 
 # ------------------------------------------------------------------------------------------------
 # Graph handling
@@ -24,7 +24,7 @@ def validate_graph(graph: Any, source: str) -> Dict[str, Any]:
     try:
         return check_graph(graph, source)
     except GraphError as exc:
-        raise InputError(str(exc)) from None
+        raise CheckInputError(str(exc)) from None
 
 
 def stack_role_of(graph: Mapping[str, Any]) -> str:
@@ -33,7 +33,7 @@ def stack_role_of(graph: Mapping[str, Any]) -> str:
     printflow:dr.mode); a graph with neither is treated as prod, the strictest role."""
     stack = next((r for r in graph.get("resources", []) if r.get("type") == "pulumi:pulumi:Stack"), {})
     mode = (stack.get("outputs") or graph.get("outputs") or {}).get("mode")
-    if mode == UNKNOWN or mode is None:
+    if mode == UNKNOWN_SENTINEL or mode is None:
         config = graph.get("config") or {}
         dr_block = config.get("printflow:dr")
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Optional
 
-from tools.wire import unwrap
+from tools.wire import reveal
 
 def _component_of(urn: Optional[str], by_urn: dict[str, dict]) -> Optional[dict]:
     """The nearest ancestor component below the stack (or the resource itself)."""
@@ -40,7 +40,7 @@ def _strings(value: Any, path: str = ""):
 
 
 def _identities(resource: dict) -> set[str]:
-    outputs = unwrap(resource.get("outputs") or {})
+    outputs = reveal(resource.get("outputs") or {})
     keys = ("arn", "id", "bucket") if resource["type"] == "aws:s3/bucket:Bucket" else ("arn", "id")
     return {v for k in keys if isinstance(v := outputs.get(k), str) and len(v) > 8}
 
@@ -97,12 +97,12 @@ def format_mermaid(graphs: dict[str, dict]) -> str:
             lines.append(f"  {source} -->|{', '.join(sorted(props)[:3])}| {target}")
 
         for resource in resources:
-            inputs = unwrap(resource["inputs"])
+            inputs = reveal(resource["inputs"])
             owner = _component_of(resource["urn"], by_urn)
             if owner is None:
                 continue
             if resource["type"] == "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
-                buckets = {unwrap(b["outputs"]).get(k): _component_of(b["urn"], by_urn) for b in resources
+                buckets = {reveal(b["outputs"]).get(k): _component_of(b["urn"], by_urn) for b in resources
                            if b["type"] == "aws:s3/bucket:Bucket" for k in ("bucket", "arn")}
                 for rule in inputs.get("rules", []):
                     source, target = buckets.get(inputs.get("bucket")), buckets.get(rule["destination"]["bucket"])

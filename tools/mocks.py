@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-from tools.wire import UNKNOWN, is_secret, secret
+from tools.wire import UNKNOWN_SENTINEL, is_wire_secret, secret
 
 ACCOUNT_ID = "123456789012"
 
@@ -99,7 +99,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_wire(request.object), options=options,
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
-            outputs=(_secret_outputs(request, {**_wire(response.object), "id": response.id or UNKNOWN})
+            outputs=(_secret_outputs(request, {**_wire(response.object), "id": response.id or UNKNOWN_SENTINEL})
                      if request.custom and request.type != "pulumi:pulumi:Stack" else {}))
         return response
 
@@ -116,7 +116,7 @@ def _secret_outputs(request, outputs: dict) -> dict:
     """Wrap what the engine treats as secret (additionalSecretOutputs, the schema's secret
     outputs) in the secret signature, as it appears in state and in `--graph` files."""
     secret_keys = set(request.additionalSecretOutputs) | set(SCHEMA_SECRET_OUTPUTS.get(request.type, ()))
-    return {k: (secret(v) if k in secret_keys and not is_secret(v) and v != UNKNOWN else v)
+    return {k: (secret(v) if k in secret_keys and not is_wire_secret(v) and v != UNKNOWN_SENTINEL else v)
             for k, v in outputs.items()}
 
 
@@ -177,7 +177,7 @@ class PlatformMocks(Mocks):
             # A first preview plans a create: the provider answers with the checked inputs
             # (autonames included) and marks everything AWS computes, the id too, unknown.
             known = {**args.inputs, **self._autoname(args)}
-            return "", {k: known.get(k, UNKNOWN) for k in state}
+            return "", {k: known.get(k, UNKNOWN_SENTINEL) for k in state}
         return resource_id, state
 
     def call(self, args: MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:

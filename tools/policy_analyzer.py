@@ -35,11 +35,11 @@ from tools.analyzer_wire import _Engine, _GraphIndex, _options, _struct, stack_r
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
 from tools.policy_config import parse_policy_config, reconcile_config, role_config
 from tools.policy_types import (
-    LEVEL_VALUES, LEVELS, PACK_DIR, STACK_ROLES, AnalyzerError, InputError, PolicyInfo, Violation,
+    LEVEL_VALUES, LEVELS, PACK_DIR, STACK_ROLES, AnalyzerError, CheckInputError, PolicyInfo, Violation,
 )
 from tools.wire import scrub, secret_texts
 
-__all__ = ["Analyzer", "AnalyzerError", "InputError", "PolicyInfo", "STACK_ROLES", "Violation",
+__all__ = ["Analyzer", "AnalyzerError", "CheckInputError", "PolicyInfo", "STACK_ROLES", "Violation",
            "evaluate", "list_policies", "parse_policy_config", "reconcile_config", "role_config",
            "stack_role_of", "validate_graph"]
 
@@ -86,7 +86,7 @@ class Analyzer:
         if self.proc is not None:
             return self
         if not (self.pack_dir / "__main__.py").is_file():
-            raise InputError(f"No policy pack at {self.pack_dir} (missing __main__.py).")
+            raise CheckInputError(f"No policy pack at {self.pack_dir} (missing __main__.py).")
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             self._engine_port = probe.getsockname()[1]

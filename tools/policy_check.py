@@ -29,7 +29,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tools.lifetime import exit_on_signals
 from tools.policy_analyzer import (
-    STACK_ROLES, Analyzer, AnalyzerError, InputError, PolicyInfo, Violation, parse_policy_config,
+    STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
 )
 
@@ -43,11 +43,11 @@ def load_json(path: str, what: str) -> Any:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except FileNotFoundError:
-        raise InputError(f"The {what} file {path} does not exist.") from None
+        raise CheckInputError(f"The {what} file {path} does not exist.") from None
     except RecursionError:
-        raise InputError(f"The {what} file {path} is nested too deeply to read.") from None
+        raise CheckInputError(f"The {what} file {path} is nested too deeply to read.") from None
     except (OSError, ValueError) as err:
-        raise InputError(f"The {what} file {path} could not be read as JSON ({str(err)[:160]}).") from None
+        raise CheckInputError(f"The {what} file {path} could not be read as JSON ({str(err)[:160]}).") from None
 
 
 def render_graphs(stacks: Sequence[str],
@@ -61,7 +61,7 @@ def render_graphs(stacks: Sequence[str],
     try:
         return render_stacks(tuple(stacks), parallel=True, on_graph=notify, on_start=on_start)
     except RenderError as err:
-        raise InputError(str(err)) from None
+        raise CheckInputError(str(err)) from None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,7 +234,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with analyzer:
             policies = analyzer.policies
             pack = (analyzer.pack_name, analyzer.pack_version)
-    except InputError as err:
+    except CheckInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except AnalyzerError as err:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from tools.policy_types import LEVEL_VALUES, InputError, PolicyInfo
+from tools.policy_types import LEVEL_VALUES, CheckInputError, PolicyInfo
 
 # ------------------------------------------------------------------------------------------------
 # Policy config: parse (CLI --policy-pack-config format) and reconcile like the CLI
@@ -18,7 +18,7 @@ def parse_policy_config(raw: Any, source: str = "policy config") -> Dict[str, Di
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise InputError(f"The {source} must be a JSON object mapping policy names (or 'all') to "
+        raise CheckInputError(f"The {source} must be a JSON object mapping policy names (or 'all') to "
                          "an enforcement level string or an object of properties.")
     out: Dict[str, Dict[str, Any]] = {}
     for name, value in raw.items():
@@ -29,12 +29,12 @@ def parse_policy_config(raw: Any, source: str = "policy config") -> Dict[str, Di
             props = {k: v for k, v in value.items() if k != "enforcementLevel"}
             level = value.get("enforcementLevel")
             if level is not None and not isinstance(level, str):
-                raise InputError(f"In the {source}, '{name}'.enforcementLevel must be a string.")
+                raise CheckInputError(f"In the {source}, '{name}'.enforcementLevel must be a string.")
         else:
-            raise InputError(f"In the {source}, '{name}' must be a string or an object, not "
+            raise CheckInputError(f"In the {source}, '{name}' must be a string or an object, not "
                              f"{type(value).__name__}.")
         if level is not None and level not in LEVEL_VALUES:
-            raise InputError(f"In the {source}, '{name}' has enforcement level '{level}'; use one "
+            raise CheckInputError(f"In the {source}, '{name}' has enforcement level '{level}'; use one "
                              "of advisory, mandatory, remediate, disabled.")
         if level is None and not props:
             continue
@@ -103,7 +103,7 @@ def reconcile_config(policies: Sequence[PolicyInfo], given: Mapping[str, Dict[st
             if k in p.config_schema:
                 errors.extend(_check_value(p.config_schema[k], v, f"{name}.{k}"))
     if errors:
-        raise InputError("The policy config does not match the pack's config schema: "
+        raise CheckInputError("The policy config does not match the pack's config schema: "
                          + "; ".join(errors) + ".")
     return result
 

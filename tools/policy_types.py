@@ -16,7 +16,7 @@ LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
 STACK_ROLES = ("prod", "dr-drill", "dr-failover")
 
 
-class InputError(Exception):
+class CheckInputError(Exception):
     """Bad user input (graph, config): reported as one paragraph, exit code 2."""
 
 

@@ -28,7 +28,7 @@ from tools.lifetime import die_with_parent, track, untrack
 from tools.mermaid import format_mermaid
 from tools.stack_files import RenderError
 from tools.tree_view import format_tree
-from tools.wire import GRAPH_FORMAT, unwrap
+from tools.wire import GRAPH_FORMAT, reveal
 
 __all__ = ["RenderError", "format_mermaid", "format_tree", "render_stack", "render_stacks",
            "run_program", "stack_config", "stack_config_with_secrets"]
@@ -182,7 +182,7 @@ def render_stacks(stacks: tuple[str, ...] = STACKS, parallel: bool = False,
         if stack not in reads:
             return {}
         name, local = reads[stack]
-        return {name: unwrap(graphs[local]["outputs"])}
+        return {name: reveal(graphs[local]["outputs"])}
 
     if parallel and len(order) >= 2 and hasattr(os, "fork"):
         graphs = _render_with_fork(tuple(order), references_for, ready, started, preview)

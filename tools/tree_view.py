@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from tools.wire import is_secret, redact
+from tools.wire import is_wire_secret, redact
 
 KEY_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws:kms/key:Key": ("multiRegion", "enableKeyRotation", "deletionWindowInDays"),
@@ -53,7 +53,7 @@ KEY_SETTINGS: dict[str, tuple[str, ...]] = {
 
 
 def _short(value: Any, limit: int = 140) -> str:
-    if is_secret(value):
+    if is_wire_secret(value):
         return "[secret]"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -72,7 +72,7 @@ def _arn_name(value: Any) -> Any:
 
 def _flatten(key: str, value: Any) -> list[str]:
     """Nested settings as dotted key=value pairs, so nothing is cut off."""
-    if isinstance(value, dict) and not is_secret(value):
+    if isinstance(value, dict) and not is_wire_secret(value):
         if not value:
             return [f"{key}={{}}"]
         return [pair for k, v in sorted(value.items()) for pair in _flatten(f"{key}.{k}", v)]

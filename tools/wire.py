@@ -8,7 +8,7 @@ from typing import Any
 GRAPH_FORMAT = "printflow-resource-graph/1"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """A value not known yet during a preview."""
 
 
@@ -16,24 +16,24 @@ def secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 
-def is_secret(value: Any) -> bool:
+def is_wire_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
-def unwrap(value: Any) -> Any:
+def reveal(value: Any) -> Any:
     """Plain values, secrets revealed (only for mock data and tests)."""
-    if is_secret(value):
-        return unwrap(value.get("value"))
+    if is_wire_secret(value):
+        return reveal(value.get("value"))
     if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
+        return {k: reveal(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap(v) for v in value]
+        return [reveal(v) for v in value]
     return value
 
 
 def redact(value: Any) -> Any:
     """Plain values with every secret replaced by "[secret]", for display."""
-    if is_secret(value):
+    if is_wire_secret(value):
         return "[secret]"
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items()}
@@ -43,7 +43,7 @@ def redact(value: Any) -> Any:
 
 
 def contains_secret(value: Any) -> bool:
-    if is_secret(value):
+    if is_wire_secret(value):
         return True
     if isinstance(value, dict):
         return any(contains_secret(v) for v in value.values())
@@ -58,7 +58,7 @@ def secret_texts(value: Any) -> set[str]:
     pending = [(value, False)]
     while pending:
         item, inside = pending.pop()
-        if is_secret(item):
+        if is_wire_secret(item):
             pending.append((item.get("value"), True))
         elif isinstance(item, dict):
             pending.extend((v, inside) for v in item.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from components.alarms import AlarmArgs, PagingTopic, PagingTopicArgs, PlatformAlarms
 from components.config import AlarmSettings
 from tests.components.conftest import KEY, TAGS
-from tools.wire import is_secret
+from tools.wire import is_wire_secret
 
 
 def test_both_topics_reach_the_same_people_and_the_pager_url_stays_secret(build):
@@ -14,7 +14,7 @@ def test_both_topics_reach_the_same_people_and_the_pager_url_stays_secret(build)
         https_endpoints=("https://pager.unit.example/x",), tags=TAGS)))
     subs = graph.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert len(subs) == 4
-    assert all(is_secret(s.wire_inputs["endpoint"]) for s in subs if s.inputs["protocol"] == "https")
+    assert all(is_wire_secret(s.wire_inputs["endpoint"]) for s in subs if s.inputs["protocol"] == "https")
     encrypted = {t.name: bool(t.inputs.get("kmsMasterKeyId")) for t in graph.of_type("aws:sns/topic:Topic")}
     assert encrypted == {"unit-paging-topic": True, "unit-paging-queue-events": False}
 

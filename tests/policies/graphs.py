@@ -9,7 +9,7 @@ import copy
 import json
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from tools.wire import SIG_KEY, UNKNOWN, is_secret, secret
+from tools.wire import SIG_KEY, UNKNOWN_SENTINEL, is_wire_secret, secret
 
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -40,9 +40,9 @@ Graph = Dict[str, Any]
 Res = Dict[str, Any]
 
 
-def unwrap(value: Any) -> Any:
+def secret_value(value: Any) -> Any:
     """One level: a secret's plain value (the mutations edit the wrapped value in place)."""
-    return value["value"] if is_secret(value) else value
+    return value["value"] if is_wire_secret(value) else value
 
 
 def find(g: Graph, type_: str, pred: Optional[Callable[[Res], bool]] = None) -> List[Res]:
@@ -167,7 +167,7 @@ def edit_secret_json(r: Res, edit: Callable[[Dict[str, Any]], None]) -> None:
         if "secretString" not in bag:
             continue
         wrapped = isinstance(bag["secretString"], dict) and SIG_KEY in bag["secretString"]
-        data = json.loads(unwrap(bag["secretString"]))
+        data = json.loads(secret_value(bag["secretString"]))
         edit(data)
         text = json.dumps(data)
         bag["secretString"] = secret(text) if wrapped else text
@@ -182,13 +182,13 @@ def make_unknown(g: Graph, keys: Optional[Iterable[str]] = None, nested: bool = 
     wanted = set(keys) if keys is not None else None
 
     def leaves(v: Any) -> Any:
-        if is_secret(v):
+        if is_wire_secret(v):
             return secret(leaves(v["value"]))
         if isinstance(v, dict):
             return {k: leaves(x) for k, x in v.items()}
         if isinstance(v, list):
             return [leaves(x) for x in v]
-        return UNKNOWN
+        return UNKNOWN_SENTINEL
 
     for r in g["resources"]:
         if r["type"] == STACK and not nested:
@@ -200,7 +200,7 @@ def make_unknown(g: Graph, keys: Optional[Iterable[str]] = None, nested: bool = 
                     continue
                 if wanted is not None and k not in wanted:
                     continue
-                props[k] = leaves(props[k]) if nested else UNKNOWN
+                props[k] = leaves(props[k]) if nested else UNKNOWN_SENTINEL
     return g
 
 

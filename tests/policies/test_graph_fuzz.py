@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tools.policy_analyzer import InputError, validate_graph
+from tools.policy_analyzer import CheckInputError, validate_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 1122
@@ -59,7 +59,7 @@ def test_generated_graphs_are_refused_clearly_or_evaluated(prod_graph, analyzer)
         doc = _mutate(prod_graph, rng)
         try:
             graph = validate_graph(doc, f"graph #{index}")
-        except InputError as err:
+        except CheckInputError as err:
             refused += 1
             message = str(err)
             if "\n" in message or not message.startswith(f"graph #{index}: "):
@@ -72,7 +72,7 @@ def test_generated_graphs_are_refused_clearly_or_evaluated(prod_graph, analyzer)
             evaluated += 1
             try:
                 analyzer.evaluate(graph)
-            except InputError:
+            except CheckInputError:
                 pass
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"graph #{index}: evaluation crashed: {exc!r}")

@@ -82,9 +82,9 @@ SECRECY_POLICIES = {"aws-rds-instance-managed-master-password", "aws-ssm-paramet
 
 def _wrap_leaves(value, found):
     """Every string and number leaf as a Pulumi secret; the plain strings are collected."""
-    from tools.wire import is_secret, secret
+    from tools.wire import is_wire_secret, secret
 
-    if is_secret(value):
+    if is_wire_secret(value):
         return value
     if isinstance(value, dict):
         return {k: _wrap_leaves(v, found) for k, v in value.items()}

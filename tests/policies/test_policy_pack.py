@@ -13,11 +13,11 @@ import pytest
 
 from tests.policies.graphs import (
     ALARM, RDS, SECRET_VERSION, SSM, STACK, make_unknown, one, param, secret, set_param_value,
-    setp, unwrap,
+    secret_value, setp,
 )
 from tools import policy_check
 from tools.policy_analyzer import evaluate, role_config
-from tools.wire import UNKNOWN
+from tools.wire import UNKNOWN_SENTINEL
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEYS = {"APP_KEY", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET", "REDIS_PASSWORD",
@@ -102,7 +102,7 @@ def test_unknown_values_are_skipped_not_reported(analyzer, prod):
     db = one(g, RDS)
     for key in ("multiAz", "backupRetentionPeriod", "storageEncrypted", "kmsKeyId",
                 "deletionProtection", "skipFinalSnapshot"):
-        setp(db, key, UNKNOWN)
+        setp(db, key, UNKNOWN_SENTINEL)
     assert [v for v in analyzer.evaluate(g) if v.resource_name == db["name"]] == []
 
 
@@ -226,7 +226,7 @@ def test_secret_values_never_appear_in_messages(analyzer, prod):
     values = set()
     for r in g["resources"]:
         if r["type"] == SECRET_VERSION and "secretString" in r["inputs"]:
-            data = json.loads(unwrap(r["inputs"]["secretString"]))
+            data = json.loads(secret_value(r["inputs"]["secretString"]))
             values.update(v for k, v in data.items() if k in SECRET_KEYS and v)
             data["APP_KEY"] = "base64:" + base64.b64encode(r["name"].encode()[:32].ljust(32, b"-")
                                                            ).decode()
@@ -311,7 +311,7 @@ def test_a_failed_render_leaves_no_pack_process(monkeypatch, capsys, fail_after_
         if fail_after_start:
             on_start()
             started[0].connect()  # the pack is up and serving, not just launched
-        raise policy_check.InputError("the stack config is invalid")
+        raise policy_check.CheckInputError("the stack config is invalid")
 
     monkeypatch.setattr(policy_check, "Analyzer", RecordingAnalyzer)
     monkeypatch.setattr(policy_check, "render_graphs", failing_render)
@@ -388,7 +388,7 @@ def test_an_unknown_mode_output_falls_back_to_the_stack_config(analyzer, baselin
     """A DR graph whose `mode` output is unknown is still judged as a drill, not as prod."""
     graph = copy.deepcopy(baselines["dr"])
     for bag in (graph["outputs"], one(graph, STACK)["outputs"]):
-        bag["mode"] = UNKNOWN
+        bag["mode"] = UNKNOWN_SENTINEL
     assert analyzer.evaluate(graph) == []
 
 

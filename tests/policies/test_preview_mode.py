@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.wire import UNKNOWN
+from tools.wire import UNKNOWN_SENTINEL
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("prod", "dr", "staging", "staging-dr")
@@ -36,14 +36,14 @@ def _unknowns(value) -> int:
         return sum(_unknowns(v) for v in value.values())
     if isinstance(value, list):
         return sum(_unknowns(v) for v in value)
-    return int(value == UNKNOWN)
+    return int(value == UNKNOWN_SENTINEL)
 
 
 def test_preview_mode_leaves_computed_outputs_unknown(both_modes):
     for stack in STACKS:
         graph = both_modes["preview"][stack]
         db = next(r for r in graph["resources"] if r["type"] == "aws:rds/instance:Instance")
-        assert db["outputs"]["arn"] == db["outputs"]["address"] == db["outputs"]["id"] == UNKNOWN
+        assert db["outputs"]["arn"] == db["outputs"]["address"] == db["outputs"]["id"] == UNKNOWN_SENTINEL
         assert _unknowns(graph["outputs"]) > 5, stack
 
 

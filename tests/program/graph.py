@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from tools.render import render_stack, stack_config
-from tools.wire import unwrap
+from tools.wire import reveal
 
 RECENT_RESTORE_TIME = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:00Z")
 """A restore point inside every stack's retention window (restore_time may not be in the future)."""
@@ -48,7 +51,7 @@ class Res:
     @property
     def inputs(self) -> dict:
         """Plain values: secrets revealed (mock data only)."""
-        return unwrap(self.raw["inputs"])
+        return reveal(self.raw["inputs"])
 
     @property
     def wire_inputs(self) -> dict:
@@ -56,7 +59,7 @@ class Res:
 
     @property
     def outputs(self) -> dict:
-        return unwrap(self.raw["outputs"])
+        return reveal(self.raw["outputs"])
 
     @property
     def protected(self) -> bool:
@@ -75,7 +78,7 @@ class Graph:
 
     @property
     def outputs(self) -> dict:
-        return unwrap(self.raw["outputs"])
+        return reveal(self.raw["outputs"])
 
     @property
     def wire_outputs(self) -> dict:
@@ -137,10 +140,6 @@ def render(stack: str, overrides: Optional[dict[str, Any]] = None,
 
 def render_cli(stack_dir, *args: str) -> "subprocess.CompletedProcess[str]":
     """`python -m tools.render --stack-dir DIR ...` as a user runs it."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[2]
     return subprocess.run([sys.executable, "-m", "tools.render", "--stack-dir", str(stack_dir), *args],
                           cwd=root, capture_output=True, text=True, timeout=120)

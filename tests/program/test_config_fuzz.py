@@ -23,7 +23,7 @@ from components.config import ConfigError, load_settings
 from tests.program.graph import config_with
 from tools.mocks import PlatformMocks, RecordingMonitor
 from tools.render import ORGANIZATION, render_stack, run_program
-from tools.wire import unwrap
+from tools.wire import reveal
 
 VARIANTS = 3000
 FULL_RUNS = 20  # distinct accepted settings run through the whole program
@@ -128,7 +128,7 @@ def _in_children(jobs: list[tuple[str, dict]], references: dict, workers: int = 
 
 @pytest.fixture(scope="module")
 def references() -> dict:
-    outputs = {name: unwrap(render_stack(name)["outputs"]) for name in ("prod", "staging")}
+    outputs = {name: reveal(render_stack(name)["outputs"]) for name in ("prod", "staging")}
     return {f"{ORGANIZATION}/printflow/{name}": value for name, value in outputs.items()}
 
 

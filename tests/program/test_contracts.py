@@ -8,12 +8,12 @@ import pytest
 
 from ops.outputs import load_outputs
 from tools.render import ALL_STACKS, render_stacks
-from tools.wire import unwrap
+from tools.wire import reveal
 
 
 @pytest.fixture(scope="module")
 def outputs() -> dict:
-    return {name: unwrap(graph["outputs"]) for name, graph in render_stacks(ALL_STACKS).items()}
+    return {name: reveal(graph["outputs"]) for name, graph in render_stacks(ALL_STACKS).items()}
 
 
 @pytest.mark.parametrize("stack", ALL_STACKS)

@@ -117,7 +117,7 @@ def test_graph_wraps_every_value_the_engine_treats_as_secret(stacks):
     """docs/contracts.md: generated values are secrets in the graph, as in Pulumi state
     (additionalSecretOutputs, and the outputs pulumi-random's schema marks secret)."""
     from tools.mocks import SCHEMA_SECRET_OUTPUTS
-    from tools.wire import is_secret
+    from tools.wire import is_wire_secret
 
     checked = 0
     for graph in stacks.values():
@@ -125,6 +125,6 @@ def test_graph_wraps_every_value_the_engine_treats_as_secret(stacks):
             keys = set(resource["options"].get("additionalSecretOutputs", []))
             keys |= set(SCHEMA_SECRET_OUTPUTS.get(resource["type"], ()))
             for key in keys & set(resource["outputs"]):
-                assert is_secret(resource["outputs"][key]), (resource["urn"], key)
+                assert is_wire_secret(resource["outputs"][key]), (resource["urn"], key)
                 checked += 1
     assert checked >= 8

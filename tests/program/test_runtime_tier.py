@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.program.graph import Graph
-from tools.wire import contains_secret, is_secret
+from tools.wire import contains_secret, is_wire_secret
 
 
 # ------------------------------------------------------------------------------- queue store
@@ -44,7 +44,7 @@ def test_queue_acl_user_has_a_generated_password_kept_in_secrets_manager(prod: G
     assert prod.one("aws:memorydb/cluster:Cluster").inputs["aclName"] == acl.outputs["name"]
     version = prod.one("aws:secretsmanager/secretVersion:SecretVersion", "queue-credentials")
     assert json.loads(version.inputs["secretString"])["password"] == password.outputs["result"]
-    assert is_secret(version.wire_inputs["secretString"])
+    assert is_wire_secret(version.wire_inputs["secretString"])
 
 
 def test_replica_count_comes_from_config(render_variant):
@@ -97,7 +97,7 @@ def test_both_app_secrets_are_built_from_the_same_generated_values(prod: Graph):
 
 def test_secret_values_are_marked_secret_on_the_wire(prod: Graph):
     for version in prod.of_type("aws:secretsmanager/secretVersion:SecretVersion"):
-        assert is_secret(version.wire_inputs["secretString"]), version.name
+        assert is_wire_secret(version.wire_inputs["secretString"]), version.name
 
 
 def test_app_secrets_are_encrypted_replicated_recoverable_and_protected(prod: Graph):
@@ -182,7 +182,7 @@ def test_subscriptions_come_from_config(render_variant):
     assert subs == {(topic, *e) for topic in ("topic", "events") for e in endpoints}
     for sub in graph.of_type("aws:sns/topicSubscription:TopicSubscription"):
         if sub.inputs["protocol"] == "https":
-            assert is_secret(sub.wire_inputs["endpoint"])
+            assert is_wire_secret(sub.wire_inputs["endpoint"])
 
 
 @pytest.mark.parametrize("namespace, metric, comparison, threshold", [
