@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import account_id, child_options, policy_document
-from .config import AlarmSettings
+from .config import AlarmThresholds
 
 HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
 QUEUE_NAMESPACE = "Printflow/Queues"
@@ -52,25 +52,25 @@ class PagingTopic(pulumi.ComponentResource):
     def __init__(self, name: str, args: PagingTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:observability:PagingTopic", name, None, opts)
         r = args.region
-        self.topic = aws.sns.Topic(f"{name}-topic", region=r, name=f"{args.name_prefix}-alarms",
-                                   kms_master_key_id=args.kms_key_arn, tags=args.tags,
-                                   opts=child_options(self))
-        self.queue_events_topic = aws.sns.Topic(
+        alarm_topic = aws.sns.Topic(f"{name}-topic", region=r, name=f"{args.name_prefix}-alarms",
+                                    kms_master_key_id=args.kms_key_arn, tags=args.tags,
+                                    opts=child_options(self))
+        events_topic = aws.sns.Topic(
             f"{name}-queue-events", region=r, name=f"{args.name_prefix}-queue-events",
             tags={**args.tags, "purpose": "memorydb-events"}, opts=child_options(self))
-        aws.sns.TopicPolicy(f"{name}-queue-events", region=r, arn=self.queue_events_topic.arn,
-                            policy=_memorydb_publishes(self.queue_events_topic.arn),
+        aws.sns.TopicPolicy(f"{name}-queue-events", region=r, arn=events_topic.arn,
+                            policy=_memorydb_publishes(events_topic.arn),
                             opts=child_options(self))
         subscribers = [("email", e) for e in args.email_endpoints] + \
                       [("https", pulumi.Output.secret(u)) for u in args.https_endpoints]
-        for slug, topic in (("", self.topic), ("-events", self.queue_events_topic)):
+        for slug, topic in (("", alarm_topic), ("-events", events_topic)):
             for index, (protocol, endpoint) in enumerate(subscribers):
                 aws.sns.TopicSubscription(f"{name}{slug}-{protocol}-{index}", region=r, topic=topic.arn,
                                           protocol=protocol, endpoint=endpoint,
                                           endpoint_auto_confirms=protocol == "https",
                                           opts=child_options(self))
-        self.register_outputs({"topic_arn": self.topic.arn,
-                               "queue_events_topic_arn": self.queue_events_topic.arn})
+        self.topic_arn, self.queue_events_topic_arn = alarm_topic.arn, events_topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn, "queue_events_topic_arn": self.queue_events_topic_arn})
 
 
 def _memorydb_publishes(topic_arn: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -84,8 +84,9 @@ def _memorydb_publishes(topic_arn: pulumi.Output[str]) -> pulumi.Output[str]:
 
 @dataclass(frozen=True)
 class AlarmArgs:
-    settings: AlarmSettings
+    thresholds: AlarmThresholds
     environment: str
+    """The Environment dimension the apps' heartbeat and queue metrics carry."""
     name_prefix: str
     region: str
     topic_arn: pulumi.Input[str]
@@ -146,11 +147,12 @@ class PlatformAlarms(pulumi.ComponentResource):
             actions_enabled=True, alarm_actions=actions, ok_actions=actions,
             tags=args.tags,
             opts=child_options(self, depends_on=[self.alarms[n] for n in critical]))
-        self.register_outputs({"alarm_names": sorted(self.alarms)})
+        self.alarm_names = sorted(self.alarms)
+        self.register_outputs({"alarm_names": self.alarm_names})
 
     @staticmethod
     def _specs(args: AlarmArgs) -> list[_Spec]:
-        t = args.settings.thresholds
+        t = args.thresholds
         specs: list[_Spec] = []
         gt, lt = "GreaterThanThreshold", "LessThanThreshold"
         if args.database_id is not None:

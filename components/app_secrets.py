@@ -74,7 +74,8 @@ class AppSecrets(pulumi.ComponentResource):
                                         "pdf-service keys (region-independent)", shared, args.region,
                                         args.kms_key_arn, args.recovery_window_days, args.protect,
                                         args.tags, replicas)
-        self.register_outputs({"laravel_arn": self.laravel.arn, "pdf_service_arn": self.pdf_service.arn})
+        self.laravel_arn, self.pdf_service_arn = self.laravel.arn, self.pdf_service.arn
+        self.register_outputs({"laravel_arn": self.laravel_arn, "pdf_service_arn": self.pdf_service_arn})
 
 
 def secret_entry(parent: pulumi.Resource, name: str, description: str, values: dict, region: str,
@@ -130,4 +131,5 @@ class AppConnections(pulumi.ComponentResource):
                                     laravel, *common)
         self.pdf_service = secret_entry(self, f"{name}-pdf-service",
                                         "pdf-service connections (this region)", pdf_service, *common)
-        self.register_outputs({"laravel_arn": self.laravel.arn, "pdf_service_arn": self.pdf_service.arn})
+        self.laravel_arn, self.pdf_service_arn = self.laravel.arn, self.pdf_service.arn
+        self.register_outputs({"laravel_arn": self.laravel_arn, "pdf_service_arn": self.pdf_service_arn})

@@ -8,7 +8,6 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import child_options
-from .config import CacheSettings
 from .network import REDIS_PORT
 
 CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
@@ -16,8 +15,10 @@ CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
 
 @dataclass(frozen=True)
 class CacheArgs:
-    settings: CacheSettings
     region: str
+    node_type: str
+    replicas: int
+    """Replicas beside the primary node, each in another AZ."""
     subnet_group_name: pulumi.Input[str]
     security_group_ids: list[pulumi.Input[str]]
     kms_key_arn: pulumi.Input[str]
@@ -36,15 +37,16 @@ class Cache(pulumi.ComponentResource):
             parameters=[aws.elasticache.ParameterGroupParameterArgs(name=k, value=v)
                         for k, v in CACHE_PARAMETERS.items()],
             tags=args.tags, opts=child_options(self))
-        self.group = aws.elasticache.ReplicationGroup(
+        group = aws.elasticache.ReplicationGroup(
             f"{name}-group", region=args.region,
             description="Printflow cache: evictable, regenerable data only",
-            engine="redis", engine_version="7.1", node_type=args.settings.node_type,
-            num_cache_clusters=args.settings.replicas + 1,
+            engine="redis", engine_version="7.1", node_type=args.node_type,
+            num_cache_clusters=args.replicas + 1,
             automatic_failover_enabled=True, multi_az_enabled=True,
             at_rest_encryption_enabled=True, transit_encryption_enabled=True,
             kms_key_id=args.kms_key_arn, parameter_group_name=params.name,
             subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
             port=REDIS_PORT, tags={**args.tags, "purpose": "cache"},
             opts=child_options(self, protect=args.protect))
-        self.register_outputs({"endpoint": self.group.primary_endpoint_address})
+        self.endpoint = group.primary_endpoint_address
+        self.register_outputs({"endpoint": self.endpoint})

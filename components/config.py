@@ -9,6 +9,7 @@ whole stack's model, its cross-field rules and the loading.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Literal, Optional
 
@@ -27,7 +28,7 @@ from components.config_runtime import (
 
 __all__ = [
     "AWS_REGIONS", "DEFAULT_APPS", "PROGRAM_SETTINGS", "PROJECT", "AlarmSettings", "AlarmThresholds",
-    "BackupLifecycle", "CacheSettings", "ConfigError", "DatabaseSettings", "DrSettings",
+    "BackupLifecycle", "CacheSettings", "ConfigError", "DatabaseSettings", "DrSettings", "Durability",
     "NetworkSettings", "PrimaryDrOutputs", "QueueStoreSettings", "Region", "ReplicaKeyArns",
     "SecretsSettings", "StackSettings", "StorageSettings", "load_settings", "read_pulumi_config",
     "shown",
@@ -35,6 +36,21 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- the stack
+@dataclass(frozen=True)
+class Durability:
+    """How hard the stack's stateful resources are to lose: derived once, from the role, the mode
+    and protect_stateful, and handed to every component that keeps data."""
+
+    protect: bool
+    """Pulumi `protect` on databases, buckets, keys and secrets (never in a drill)."""
+    database_deletion_protection: bool
+    keep_final_snapshot: bool
+    """Deleting the database or the queue store leaves a final snapshot (a drill leaves none)."""
+    secret_recovery_window_days: int
+    """0 deletes at once (a drill); otherwise deleted secrets stay recoverable this long."""
+    key_deletion_window_days: int
+
+
 class StackSettings(Strict):
     environment: Literal["prod", "staging"] = Field(
         description='Business environment: prod or staging. Production rules apply to prod (and a DR failover of it).')
@@ -147,8 +163,16 @@ class StackSettings(Strict):
         return self.role == "dr" and self.dr is not None and self.dr.mode == "drill"
 
     @property
-    def protect(self) -> bool:
-        return self.protect_stateful and not self.is_drill
+    def durability(self) -> Durability:
+        """A drill leaves nothing behind; everything else keeps its data recoverable."""
+        drill = self.is_drill
+        protect = self.protect_stateful and not drill
+        return Durability(
+            protect=protect,
+            database_deletion_protection=self.database.deletion_protection and protect,
+            keep_final_snapshot=not drill,
+            secret_recovery_window_days=0 if drill else self.secrets.recovery_window_days,
+            key_deletion_window_days=7 if drill else 30)
 
     @property
     def home_region(self) -> str:

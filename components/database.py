@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import assume_role_policy, child_options, unique_final_name
-from .config import DatabaseSettings
 
 INITIAL_DATABASE = "live_db"
 MASTER_USERNAME = "printflow_admin"
@@ -38,26 +37,48 @@ class PointInTimeSource:
 
 
 @dataclass(frozen=True)
-class PostgresArgs:
-    settings: DatabaseSettings
+class BackupReplica:
+    """Where the automated backups are replicated (PITR in that region)."""
+
     region: str
+    kms_key_arn: pulumi.Input[str]
+    """The database key's replica in that region."""
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    region: str
+    instance_class: str
+    engine_version: str
+    """PostgreSQL major version; the parameter group family follows it."""
+    allocated_storage_gb: int
+    max_allocated_storage_gb: int
+    """Storage autoscaling upper bound."""
+    multi_az: bool
+    backup_retention_days: int
+    """Automated backups (point-in-time recovery) kept, in days."""
+    backup_window: str
+    maintenance_window: str
+    performance_insights_retention_days: int
+    monitoring_interval_seconds: int
     subnet_group_name: pulumi.Input[str]
     security_group_ids: list[pulumi.Input[str]]
     kms_key_arn: pulumi.Input[str]
+    """Encrypts storage, the master user secret and Performance Insights."""
     protect: bool
-    production: bool
-    tags: dict[str, str] = field(default_factory=dict)
-    dr_region: Optional[str] = None
-    dr_kms_key_arn: Optional[pulumi.Input[str]] = None
-    """Replica key in the DR region for the replicated automated backups."""
+    """Pulumi `protect` on the instance and its backup replication."""
+    deletion_protection: bool
+    keep_final_snapshot: bool
+    """Take a final snapshot and keep automated backups when the instance is deleted."""
+    backup_replica: Optional[BackupReplica] = None
     restore_from: Optional[PointInTimeSource] = None
+    tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.settings.replicate_backups_to_dr and self.restore_from is None:
-            if not (self.dr_region and self.dr_kms_key_arn):
-                raise ValueError("replicating backups needs dr_region and dr_kms_key_arn")
-            if self.dr_region == self.region:
-                raise ValueError("the DR region must differ from the database's region")
+        if self.backup_replica is not None and self.backup_replica.region == self.region:
+            raise ValueError("the backup replica's region must differ from the database's region")
+        if self.backup_replica is not None and self.restore_from is not None:
+            raise ValueError("a restored instance does not replicate its backups (the primary does)")
 
 
 class PostgresDatabase(pulumi.ComponentResource):
@@ -69,10 +90,9 @@ class PostgresDatabase(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:database:PostgresDatabase", name, None, opts)
-        s = args.settings
-        keep_final_snapshot = args.production or args.protect
+        keep_final_snapshot = args.keep_final_snapshot
         parameter_group = aws.rds.ParameterGroup(
-            f"{name}-params", family=f"postgres{s.engine_version}", region=args.region,
+            f"{name}-params", family=f"postgres{args.engine_version}", region=args.region,
             description="Printflow PostgreSQL: TLS only, incident-grade logging",
             parameters=[aws.rds.ParameterGroupParameterArgs(name=k, value=v, apply_method=m)
                         for k, (v, m) in _PARAMETERS.items()],
@@ -93,40 +113,40 @@ class PostgresDatabase(pulumi.ComponentResource):
                 restore_time=source.restore_time.isoformat().replace("+00:00", "Z") if source.restore_time else None,
                 use_latest_restorable_time=None if source.restore_time else True)
 
-        self.instance = aws.rds.Instance(
+        instance = aws.rds.Instance(
             f"{name}-postgres",
             region=args.region,
             engine="postgres",
-            engine_version=s.engine_version,
-            instance_class=s.instance_class,
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
             db_name=None if restore else INITIAL_DATABASE,
             username=None if restore else MASTER_USERNAME,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=args.kms_key_arn,
             restore_to_point_in_time=restore,
-            allocated_storage=s.allocated_storage_gb,
-            max_allocated_storage=s.max_allocated_storage_gb,
+            allocated_storage=args.allocated_storage_gb,
+            max_allocated_storage=args.max_allocated_storage_gb,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=args.kms_key_arn,
-            multi_az=s.multi_az,
+            multi_az=args.multi_az,
             db_subnet_group_name=args.subnet_group_name,
             vpc_security_group_ids=args.security_group_ids,
             publicly_accessible=False,
             parameter_group_name=parameter_group.name,
-            backup_retention_period=s.backup_retention_days,
-            backup_window=s.backup_window,
-            maintenance_window=s.maintenance_window,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
             copy_tags_to_snapshot=True,
             delete_automated_backups=not keep_final_snapshot,
-            deletion_protection=s.deletion_protection and args.protect,
+            deletion_protection=args.deletion_protection,
             skip_final_snapshot=not keep_final_snapshot,
             final_snapshot_identifier=unique_final_name(self, f"{name}-postgres") if keep_final_snapshot else None,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,
-            performance_insights_retention_period=s.performance_insights_retention_days,
-            monitoring_interval=s.monitoring_interval_seconds,
+            performance_insights_retention_period=args.performance_insights_retention_days,
+            monitoring_interval=args.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn,
             iam_database_authentication_enabled=True,
             auto_minor_version_upgrade=True,
@@ -135,37 +155,42 @@ class PostgresDatabase(pulumi.ComponentResource):
             tags=args.tags,
             opts=child_options(self, protect=args.protect, depends_on=[attachment]))
 
-        self.expected_settings = expected_settings(s, args.protect, restore is not None)
-        self.backup_replication: Optional[aws.rds.InstanceAutomatedBackupsReplication] = None
-        if s.replicate_backups_to_dr and restore is None:
+        self.expected_settings = expected_settings(args)
+        backup_replication = None
+        if args.backup_replica is not None:
             # Created in the destination region, encrypted with that region's replica key.
-            self.backup_replication = aws.rds.InstanceAutomatedBackupsReplication(
-                f"{name}-backups-{args.dr_region}",
-                region=args.dr_region,
-                source_db_instance_arn=self.instance.arn,
-                kms_key_id=args.dr_kms_key_arn,
-                retention_period=s.backup_retention_days,
+            backup_replication = aws.rds.InstanceAutomatedBackupsReplication(
+                f"{name}-backups-{args.backup_replica.region}",
+                region=args.backup_replica.region,
+                source_db_instance_arn=instance.arn,
+                kms_key_id=args.backup_replica.kms_key_arn,
+                retention_period=args.backup_retention_days,
                 opts=child_options(self, protect=args.protect))
-        self.register_outputs({"endpoint": self.instance.endpoint, "arn": self.instance.arn})
+        self.identifier, self.arn, self.address = instance.identifier, instance.arn, instance.address
+        self.endpoint, self.port = instance.endpoint, instance.port
+        self.master_user_secret_arn = instance.master_user_secrets.apply(lambda s: s[0].secret_arn if s else None)
+        self.replicated_backups_arn = backup_replication.id if backup_replication else None
+        """The automated-backups replica in the other region, which a DR stack restores from."""
+        self.register_outputs({"endpoint": instance.endpoint, "arn": instance.arn})
 
 
-def expected_settings(s: DatabaseSettings, protect: bool, restored: bool) -> dict:
+def expected_settings(args: PostgresArgs) -> dict:
     """What the stack asks of the instance, in DescribeDBInstances' field names, so a restore can
     be compared with it (`ops drill verify`). A point-in-time restore sends only some settings
     with RestoreDBInstanceToPointInTime; terraform-provider-aws applies the rest (Performance
     Insights, backup window, ...) on a later update, so the first `up` of a DR stack can leave the
     instance short of them."""
     return {
-        "DBInstanceClass": s.instance_class,
-        "MultiAZ": s.multi_az,
-        "BackupRetentionPeriod": s.backup_retention_days,
-        "PreferredBackupWindow": s.backup_window,
-        "PreferredMaintenanceWindow": s.maintenance_window,
+        "DBInstanceClass": args.instance_class,
+        "MultiAZ": args.multi_az,
+        "BackupRetentionPeriod": args.backup_retention_days,
+        "PreferredBackupWindow": args.backup_window,
+        "PreferredMaintenanceWindow": args.maintenance_window,
         "PerformanceInsightsEnabled": True,
-        "PerformanceInsightsRetentionPeriod": s.performance_insights_retention_days,
-        "MonitoringInterval": s.monitoring_interval_seconds,
-        "DeletionProtection": s.deletion_protection and protect,
+        "PerformanceInsightsRetentionPeriod": args.performance_insights_retention_days,
+        "MonitoringInterval": args.monitoring_interval_seconds,
+        "DeletionProtection": args.deletion_protection,
         "IAMDatabaseAuthenticationEnabled": True,
         "StorageEncrypted": True,
         "PubliclyAccessible": False,
-    } | ({} if restored else {"AllocatedStorage": s.allocated_storage_gb})
+    } | ({} if args.restore_from else {"AllocatedStorage": args.allocated_storage_gb})

@@ -16,6 +16,11 @@ _SERVICE_USERS = {
     "alarms": lambda region: ["cloudwatch.amazonaws.com", "events.amazonaws.com", "s3.amazonaws.com"],
 }
 LOGS_PURPOSE = "logs"
+PRIMARY_KEY_PURPOSES = ("database", "storage", "secrets", "queue", "alarms", LOGS_PURPOSE)
+REPLICATED_KEY_PURPOSES = ("database", "storage", "secrets")
+"""Data copied to the DR region (backups, print files, app secrets) needs a replica key there."""
+DR_LOCAL_KEY_PURPOSES = ("queue", "alarms", LOGS_PURPOSE)
+"""What a DR stack keys itself; the rest are prod's replicas."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ class KeyRing(pulumi.ComponentResource):
                               target_key_id=replica.key_id, region=args.replica_region,
                               opts=child_options(self))
                 self.replicas[purpose] = replica
-        self.register_outputs({p: k.arn for p, k in self.keys.items()})
+        self.key_arns = {p: k.arn for p, k in self.keys.items()}
+        self.replica_key_arns = {p: k.arn for p, k in self.replicas.items()}
+        self.register_outputs(self.key_arns)
 
     @staticmethod
     def _key_policy(account: pulumi.Output[str], purpose: str, region: str) -> pulumi.Output[str]:

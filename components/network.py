@@ -57,7 +57,7 @@ class DataNetworkArgs:
 class DataNetwork(pulumi.ComponentResource):
     """VPC (or an existing one), data and app subnets, subnet groups, security groups, endpoints.
 
-    Data stores admit their port only from `app_security_group`, which the stack exports so the
+    Data stores admit their port only from `app_security_group_id`, which the stack exports so the
     app tier can join it. Data subnets have no route out of the VPC. App subnets reach AWS APIs
     (Secrets Manager, SSM, KMS, CloudWatch, Logs, STS, S3) through VPC endpoints, and the internet
     (payment and mail providers) through NAT when `app_egress` asks for it.
@@ -74,35 +74,36 @@ class DataNetwork(pulumi.ComponentResource):
         else:
             self._create_vpc(name, args)
 
-        self.app_security_group = aws.ec2.SecurityGroup(
+        app_security_group = aws.ec2.SecurityGroup(
             f"{name}-app", vpc_id=self.vpc_id, region=region,
             description="Printflow app tier: members may reach PostgreSQL and Redis",
             egress=[aws.ec2.SecurityGroupEgressArgs(
                 protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"],
                 description="apps call AWS APIs and payment providers")],
             tags={**args.tags, "Name": f"{name}-app"}, opts=child_options(self))
-        self.database_security_group = self._data_security_group(name, "postgres", POSTGRES_PORT, args)
-        self.redis_security_group = self._data_security_group(name, "redis", REDIS_PORT, args)
+        self.app_security_group_id = app_security_group.id
+        """Members reach PostgreSQL and Redis: the app tier joins it."""
+        self.database_security_group_id = self._data_security_group(name, "postgres", POSTGRES_PORT, args).id
+        self.redis_security_group_id = self._data_security_group(name, "redis", REDIS_PORT, args).id
 
-        self.db_subnet_group = aws.rds.SubnetGroup(
+        self.db_subnet_group_name = aws.rds.SubnetGroup(
             f"{name}-db", subnet_ids=self.subnet_ids, region=region,
             description="Printflow PostgreSQL (private subnets only)",
-            tags=args.tags, opts=child_options(self))
-        self.memorydb_subnet_group = aws.memorydb.SubnetGroup(
+            tags=args.tags, opts=child_options(self)).name
+        self.queue_subnet_group_name = aws.memorydb.SubnetGroup(
             f"{name}-queue", subnet_ids=self.subnet_ids, region=region,
             description="Printflow queue store (private subnets only)",
-            tags=args.tags, opts=child_options(self))
-        self.cache_subnet_group: Optional[aws.elasticache.SubnetGroup] = None
+            tags=args.tags, opts=child_options(self)).name
+        self.cache_subnet_group_name: Optional[pulumi.Output[str]] = None
         if args.with_cache_subnets:
-            self.cache_subnet_group = aws.elasticache.SubnetGroup(
+            self.cache_subnet_group_name = aws.elasticache.SubnetGroup(
                 f"{name}-cache", subnet_ids=self.subnet_ids, region=region,
                 description="Printflow cache (private subnets only)", tags=args.tags,
-                opts=child_options(self))
+                opts=child_options(self)).name
         if not args.existing_vpc_id:
             self._endpoints(name, args)
         self._flow_logs(name, args)
-        self.register_outputs({"vpc_id": self.vpc_id,
-                               "app_security_group_id": self.app_security_group.id})
+        self.register_outputs({"vpc_id": self.vpc_id, "app_security_group_id": self.app_security_group_id})
 
     def _create_vpc(self, name: str, args: DataNetworkArgs) -> None:
         region = args.region
@@ -189,7 +190,7 @@ class DataNetwork(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-endpoints"}, opts=child_options(self))
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-endpoints-from-app", security_group_id=group.id, region=region,
-            referenced_security_group_id=self.app_security_group.id, ip_protocol="tcp",
+            referenced_security_group_id=self.app_security_group_id, ip_protocol="tcp",
             from_port=443, to_port=443, description="AWS APIs from the app tier",
             opts=child_options(self))
         for service in INTERFACE_ENDPOINT_SERVICES:
@@ -208,7 +209,7 @@ class DataNetwork(pulumi.ComponentResource):
             tags={**args.tags, "Name": f"{name}-{kind}"}, opts=child_options(self))
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-{kind}-from-app", security_group_id=group.id, region=args.region,
-            referenced_security_group_id=self.app_security_group.id,
+            referenced_security_group_id=self.app_security_group_id,
             ip_protocol="tcp", from_port=port, to_port=port,
             description=f"{kind} from the app tier", opts=child_options(self))
         return group

@@ -9,7 +9,6 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from .base import child_options, unique_final_name
-from .config import QueueStoreSettings
 from .network import REDIS_PORT
 
 # MemoryDB, not ElastiCache: ElastiCache has no AOF, and a queue must never evict a job.
@@ -32,8 +31,14 @@ CLIENT_CONTRACT = {
 
 @dataclass(frozen=True)
 class QueueStoreArgs:
-    settings: QueueStoreSettings
     region: str
+    engine: str
+    """redis or valkey."""
+    engine_version: str
+    node_type: str
+    replicas_per_shard: int
+    snapshot_retention_days: int
+    snapshot_window: str
     user_name: str
     """The ACL user, unique per account and region (so it carries the stack's prefix)."""
     subnet_group_name: pulumi.Input[str]
@@ -58,57 +63,57 @@ class QueueStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: QueueStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:queue:QueueStore", name, None, opts)
-        s = args.settings
         r = args.region
-        family = f"memorydb_{s.engine}7"
-        self.parameter_group = aws.memorydb.ParameterGroup(
-            f"{name}-params", name=f"{name}-{s.engine}7", family=family, region=r,
+        family = f"memorydb_{args.engine}7"
+        parameter_group = aws.memorydb.ParameterGroup(
+            f"{name}-params", name=f"{name}-{args.engine}7", family=family, region=r,
             description="Queue store: noeviction (a full store rejects writes instead of dropping jobs)",
             parameters=[aws.memorydb.ParameterGroupParameterArgs(name=k, value=v)
                         for k, v in QUEUE_PARAMETERS.items()],
             tags=args.tags, opts=child_options(self))
-        self.password = random.RandomPassword(
+        password = random.RandomPassword(
             f"{name}-user-password", length=40, special=False,
             opts=child_options(self, additional_secret_outputs=["result"]))
         # Marked secret here too, so no engine or provider has to remember it.
-        self.password_value = pulumi.Output.secret(self.password.result)
+        self.password = pulumi.Output.secret(password.result)
         user = aws.memorydb.User(
             f"{name}-user", user_name=args.user_name, region=r,
             access_string=QUEUE_ACCESS_STRING,
             authentication_mode=aws.memorydb.UserAuthenticationModeArgs(
-                type="password", passwords=[self.password_value]),
+                type="password", passwords=[self.password]),
             tags=args.tags, opts=child_options(self))
         acl = aws.memorydb.Acl(f"{name}-acl", name=f"{name}-acl", user_names=[user.user_name],
                                region=r, tags=args.tags, opts=child_options(self))
         final_snapshot = None
         if args.keep_final_snapshot:
             final_snapshot = unique_final_name(self, name)
-        self.cluster = aws.memorydb.Cluster(
+        cluster = aws.memorydb.Cluster(
             f"{name}-cluster", name=name, region=r,
             description="Printflow queues (Laravel queue:work and pdf-service BullMQ, cluster mode)",
-            engine=s.engine, engine_version=s.engine_version, node_type=s.node_type,
-            num_shards=1, num_replicas_per_shard=s.replicas_per_shard,
-            parameter_group_name=self.parameter_group.name,
+            engine=args.engine, engine_version=args.engine_version, node_type=args.node_type,
+            num_shards=1, num_replicas_per_shard=args.replicas_per_shard,
+            parameter_group_name=parameter_group.name,
             acl_name=acl.name, tls_enabled=True, kms_key_arn=args.kms_key_arn,
             subnet_group_name=args.subnet_group_name, security_group_ids=args.security_group_ids,
-            snapshot_retention_limit=s.snapshot_retention_days, snapshot_window=s.snapshot_window,
+            snapshot_retention_limit=args.snapshot_retention_days, snapshot_window=args.snapshot_window,
             final_snapshot_name=final_snapshot,
             sns_topic_arn=args.events_topic_arn, auto_minor_version_upgrade=True,
             port=REDIS_PORT, tags=args.tags,
             opts=child_options(self, protect=args.protect))
-        self.endpoint = self.cluster.cluster_endpoints.apply(lambda eps: eps[0].address if eps else "")
+        self.endpoint = cluster.cluster_endpoints.apply(lambda eps: eps[0].address if eps else "")
         self.username = user.user_name
         # Not replicated: it names this store's host, which is useless (and misleading) in the
         # other region; a DR stack has its own store and its own credentials.
-        self.credentials = aws.secretsmanager.Secret(
+        credentials = aws.secretsmanager.Secret(
             f"{name}-credentials", region=r, kms_key_id=args.secrets_kms_key_arn,
             description="Queue store ACL user (generated)",
             recovery_window_in_days=args.recovery_window_days,
             tags=args.tags, opts=child_options(self, protect=args.protect))
         aws.secretsmanager.SecretVersion(
-            f"{name}-credentials", secret_id=self.credentials.id, region=r,
+            f"{name}-credentials", secret_id=credentials.id, region=r,
             secret_string=pulumi.Output.secret(pulumi.Output.json_dumps({
-                "username": user.user_name, "password": self.password_value,
+                "username": user.user_name, "password": self.password,
                 "host": self.endpoint, "port": REDIS_PORT, "tls": True, "cluster": True})),
             opts=child_options(self))
-        self.register_outputs({"endpoint": self.endpoint, "arn": self.cluster.arn})
+        self.cluster_name, self.arn, self.credentials_arn = cluster.name, cluster.arn, credentials.arn
+        self.register_outputs({"endpoint": self.endpoint, "arn": cluster.arn})

@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 
 from .base import assume_role_policy, child_options, policy_document
-from .config import StorageSettings
 
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 ENABLED = "Enabled"
@@ -90,6 +89,7 @@ class HardenedBucket(pulumi.ComponentResource):
             f"{name}-lifecycle", bucket=self.bucket.id, region=r,
             rules=[self._lifecycle_rule(rule) for rule in args.lifecycle],
             opts=child_options(self, depends_on=[self.versioning]))
+        self.name, self.arn = self.bucket.bucket, self.bucket.arn
         self.register_outputs({"name": self.bucket.bucket, "arn": self.bucket.arn})
 
     @staticmethod
@@ -113,21 +113,28 @@ class HardenedBucket(pulumi.ComponentResource):
                 if rule.abort_multipart_days else None))
 
 
-def soft_delete_rules(settings: StorageSettings) -> tuple[LifecycleRule, ...]:
+def soft_delete_rules(noncurrent_version_days: int, abort_multipart_days: int) -> tuple[LifecycleRule, ...]:
     """Deleted or overwritten files stay recoverable longer than the database can be rewound."""
-    return (LifecycleRule("soft-delete-noncurrent", noncurrent_days=settings.noncurrent_version_days,
+    return (LifecycleRule("soft-delete-noncurrent", noncurrent_days=noncurrent_version_days,
                           expire_delete_markers=True),
-            LifecycleRule("abort-stale-multipart", abort_multipart_days=settings.abort_multipart_days))
+            LifecycleRule("abort-stale-multipart", abort_multipart_days=abort_multipart_days))
 
 
 @dataclass(frozen=True)
 class PrintFileStorageArgs:
-    settings: StorageSettings
     region: str
     replica_region: str
     kms_key_arn: pulumi.Input[str]
     replica_kms_key_arn: pulumi.Input[str]
+    """The storage key's replica in `replica_region`."""
+    lock_mode: LockMode
+    lock_days: int
+    """Default Object Lock retention of each print file, in days."""
+    noncurrent_version_days: int
+    """Days an overwritten or deleted file stays recoverable."""
+    abort_multipart_days: int
     protect: bool
+    force_destroy: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -140,17 +147,16 @@ class PrintFileStorage(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PrintFileStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:storage:PrintFileStorage", name, None, opts)
-        s = args.settings
-        rules = soft_delete_rules(s)
+        rules = soft_delete_rules(args.noncurrent_version_days, args.abort_multipart_days)
         self.primary = HardenedBucket(name, HardenedBucketArgs(
-            region=args.region, kms_key_arn=args.kms_key_arn, lock_mode=s.object_lock_mode,
-            lock_days=s.object_lock_days, lifecycle=rules, protect=args.protect,
-            force_destroy=s.force_destroy, tags={**args.tags, "data-tier": "print-files"}),
+            region=args.region, kms_key_arn=args.kms_key_arn, lock_mode=args.lock_mode,
+            lock_days=args.lock_days, lifecycle=rules, protect=args.protect,
+            force_destroy=args.force_destroy, tags={**args.tags, "data-tier": "print-files"}),
             opts=child_options(self))
         self.replica = HardenedBucket(f"{name}-replica", HardenedBucketArgs(
             region=args.replica_region, kms_key_arn=args.replica_kms_key_arn,
-            lock_mode=s.object_lock_mode, lock_days=s.object_lock_days, lifecycle=rules,
-            protect=args.protect, force_destroy=s.force_destroy,
+            lock_mode=args.lock_mode, lock_days=args.lock_days, lifecycle=rules,
+            protect=args.protect, force_destroy=args.force_destroy,
             tags={**args.tags, "data-tier": "print-files-replica"}),
             opts=child_options(self))
         self.replication_role = self._replication_role(name, args)
@@ -173,6 +179,8 @@ class PrintFileStorage(pulumi.ComponentResource):
                     metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
                         status=ENABLED, event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(minutes=15))))],
             opts=child_options(self, depends_on=[self.primary.versioning, self.replica.versioning]))
+        self.bucket_name, self.bucket_arn = self.primary.name, self.primary.arn
+        self.replica_bucket_name, self.replica_bucket_arn = self.replica.name, self.replica.arn
         self.register_outputs({"name": self.primary.bucket.bucket, "replica_name": self.replica.bucket.bucket})
 
     def _replication_role(self, name: str, args: PrintFileStorageArgs) -> aws.iam.Role:
@@ -201,10 +209,16 @@ class PrintFileStorage(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class BackupVaultArgs:
-    settings: StorageSettings
     region: str
     """The DR region: logical dumps live offsite."""
     kms_key_arn: pulumi.Input[str]
+    lock_days: int
+    """COMPLIANCE retention of each dump, in days (at most daily_days)."""
+    daily_days: int
+    weekly_days: int
+    monthly_days: int
+    """Days a dump under daily/, weekly/ or monthly/ is kept."""
+    abort_multipart_days: int
     protect: bool
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -214,17 +228,15 @@ class BackupVault(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupVaultArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("printflow:storage:BackupVault", name, None, opts)
-        s = args.settings
-        tiers = s.backup_lifecycle
         rules = (
-            LifecycleRule("daily", prefix="daily/", expire_days=tiers.daily_days, noncurrent_days=1),
-            LifecycleRule("weekly", prefix="weekly/", expire_days=tiers.weekly_days, noncurrent_days=1),
-            LifecycleRule("monthly", prefix="monthly/", expire_days=tiers.monthly_days, noncurrent_days=1),
-            LifecycleRule("abort-stale-multipart", abort_multipart_days=s.abort_multipart_days),
+            LifecycleRule("daily", prefix="daily/", expire_days=args.daily_days, noncurrent_days=1),
+            LifecycleRule("weekly", prefix="weekly/", expire_days=args.weekly_days, noncurrent_days=1),
+            LifecycleRule("monthly", prefix="monthly/", expire_days=args.monthly_days, noncurrent_days=1),
+            LifecycleRule("abort-stale-multipart", abort_multipart_days=args.abort_multipart_days),
         )
         self.vault = HardenedBucket(name, HardenedBucketArgs(
             region=args.region, kms_key_arn=args.kms_key_arn, lock_mode="COMPLIANCE",
-            lock_days=s.backup_object_lock_days, lifecycle=rules, protect=args.protect,
+            lock_days=args.lock_days, lifecycle=rules, protect=args.protect,
             force_destroy=False, tags={**args.tags, "data-tier": "backup"}),
             opts=child_options(self))
         arn = self.vault.bucket.arn
@@ -248,6 +260,8 @@ class BackupVault(pulumi.ComponentResource):
                  "Resource": [arn, pulumi.Output.concat(arn, "/*")]},
             ),
             tags=args.tags, opts=child_options(self))
+        self.bucket_name, self.bucket_arn = self.vault.name, self.vault.arn
+        self.writer_policy_arn = self.writer_policy.arn
         self.register_outputs({"name": self.vault.bucket.bucket, "writer_policy": self.writer_policy.arn})
 
 
@@ -291,4 +305,5 @@ class ReplicaBucketAccess(pulumi.ComponentResource):
         self.policy = aws.iam.Policy(
             f"{name}-policy", description=f"DR ({'drill' if args.drill else 'failover'}) app access to the replica print bucket",
             policy=policy_document(*statements), tags=args.tags, opts=child_options(self))
+        self.policy_arn = self.policy.arn
         self.register_outputs({"policy_arn": self.policy.arn})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.alarms import AlarmArgs, PagingTopic, PagingTopicArgs, PlatformAlarms
-from components.config import AlarmSettings
+from components.config import AlarmThresholds
 from tests.components.conftest import KEY, TAGS
 from tools.wire import is_wire_secret
 
@@ -20,9 +20,8 @@ def test_both_topics_reach_the_same_people_and_the_pager_url_stays_secret(build)
 
 
 def test_heartbeats_are_dead_mans_switches(build):
-    settings = AlarmSettings(email_endpoints=["ops@unit.example"])
     graph = build(lambda: PlatformAlarms("unit-alarms", AlarmArgs(
-        settings=settings, environment="staging", name_prefix="unit", region="us-east-1",
+        thresholds=AlarmThresholds(), environment="staging", name_prefix="unit", region="us-east-1",
         topic_arn="arn:aws:sns:us-east-1:123456789012:unit-alarms", tags=TAGS)))
     heartbeats = [a for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.name.endswith("-heartbeat")]
     assert len(heartbeats) == 3 and all(a.inputs["treatMissingData"] == "breaching" for a in heartbeats)

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from components.config import StorageSettings
 from components.storage import (
     BackupVault, BackupVaultArgs, HardenedBucket, HardenedBucketArgs, LifecycleRule,
     PrintFileStorage, PrintFileStorageArgs, ReplicaBucketAccess, ReplicaBucketAccessArgs,
@@ -35,8 +34,9 @@ def test_a_bucket_needs_lifecycle_rules():
 
 def test_print_files_replicate_to_the_other_region(build):
     graph = build(lambda: PrintFileStorage("unit-print", PrintFileStorageArgs(
-        settings=StorageSettings(), region="us-east-1", replica_region="us-west-2", kms_key_arn=KEY,
-        replica_kms_key_arn=DR_KEY, protect=True, tags=TAGS)))
+        region="us-east-1", replica_region="us-west-2", kms_key_arn=KEY, replica_kms_key_arn=DR_KEY,
+        lock_mode="GOVERNANCE", lock_days=35, noncurrent_version_days=90, abort_multipart_days=7,
+        protect=True, tags=TAGS)))
     regions = sorted(b.inputs["region"] for b in graph.of_type("aws:s3/bucket:Bucket"))
     assert regions == ["us-east-1", "us-west-2"]
     rule = graph.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig").inputs["rules"][0]
@@ -45,7 +45,8 @@ def test_print_files_replicate_to_the_other_region(build):
 
 def test_the_backup_vault_is_compliance_locked(build):
     graph = build(lambda: BackupVault("unit-vault", BackupVaultArgs(
-        settings=StorageSettings(), region="us-west-2", kms_key_arn=DR_KEY, protect=True, tags=TAGS)))
+        region="us-west-2", kms_key_arn=DR_KEY, lock_days=7, daily_days=7, weekly_days=28,
+        monthly_days=365, abort_multipart_days=7, protect=True, tags=TAGS)))
     lock = graph.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").inputs
     assert lock["rule"]["defaultRetention"]["mode"] == "COMPLIANCE"
 
