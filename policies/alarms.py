@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, as_list, get, items, label, one, resource_policy, stack_policy, truthy,
+    About, UNKNOWN, as_list, get, items, label, one, resource_policy, stack_policy, truthy,
 )
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -93,8 +93,6 @@ def _required(stack, ctx, report):
 
 
 def _backup_heartbeat(stack, ctx, report):
-    if not ctx.serves_production:
-        return
     metric = ctx["metricName"]
     alarms = [a for a in stack.of(METRIC_ALARM)
               if any(mn == metric for _, mn in alarm_metrics(a.props))]
@@ -112,14 +110,17 @@ def _backup_heartbeat(stack, ctx, report):
 POLICIES = [
     resource_policy("aws-cloudwatch-alarm-actions",
                     "Every CloudWatch alarm notifies on ALARM and on OK.",
-                    [METRIC_ALARM, COMPOSITE_ALARM], _actions),
+                    [METRIC_ALARM, COMPOSITE_ALARM], _actions,
+        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html")),
     stack_policy("aws-sns-topic-kms-encrypted",
                  "SNS topics are encrypted with a customer-managed KMS key, except the topic "
                  "MemoryDB publishes its events to (it cannot publish to an encrypted one).",
-                 _topic_kms),
+                 _topic_kms,
+        about=About("medium", "security", "https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html")),
     resource_policy("printflow-heartbeat-alarm-missing-data-breaching",
                     "Alarms on Printflow/Heartbeats metrics treat missing data as breaching.",
-                    [METRIC_ALARM], _heartbeat_breaching),
+                    [METRIC_ALARM], _heartbeat_breaching,
+        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data")),
     stack_policy("printflow-required-alarms",
                  "The stack alarms on RDS storage and CPU, MemoryDB memory and failed S3 "
                  "replication.", _required,
@@ -129,10 +130,12 @@ POLICIES = [
                                  "AWS/MemoryDB:DatabaseMemoryUsagePercentage",
                                  "AWS/S3:OperationsFailedReplication"],
                      "description": "namespace:metric pairs that need an alarm. Outside prod a "
-                                    "pair applies only if the stack has that service."}}),
+                                    "pair applies only if the stack has that service."}},
+        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html")),
     stack_policy("printflow-backup-heartbeat-alarm",
                  "A heartbeat alarm on NightlyLogicalDump treats missing data as breaching.",
-                 _backup_heartbeat,
+                 _backup_heartbeat, production_only=True, config=
                  {"metricName": {"type": "string", "default": "NightlyLogicalDump",
-                                 "description": "The backup heartbeat metric."}}),
+                                 "description": "The backup heartbeat metric."}},
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data")),
 ]

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from pack_common import (
-    REFERENCE_NAME, SECRETISH_NAME, UNKNOWN, get, is_reference_value, is_secret,
+    About, REFERENCE_NAME, SECRETISH_NAME, UNKNOWN, get, is_reference_value, is_secret,
     looks_like_secret_value, resource_policy, stack_policy,
 )
 
@@ -124,21 +124,27 @@ def _outputs(stack, ctx, report):
 
 POLICIES = [
     resource_policy("printflow-app-settings-debug-disabled",
-                    "APP_DEBUG app settings are 'false'.", [PARAMETER], _debug),
+                    "APP_DEBUG app settings are 'false'.", [PARAMETER], _debug,
+        about=About("high", "security", "https://laravel.com/docs/11.x/configuration#debug-mode")),
     resource_policy("printflow-app-settings-production-env",
                     "APP_ENV app settings are 'production'.", [PARAMETER], _app_env,
                     {"expected": {"type": "string", "default": "production",
-                                  "description": "Required APP_ENV (default production)."}}),
+                                  "description": "Required APP_ENV (default production)."}},
+        about=About("medium", "operations", "https://laravel.com/docs/11.x/configuration#environment-configuration")),
     resource_policy("printflow-app-settings-queue-not-sync",
                     "QUEUE_CONNECTION app settings use a real queue (not sync/null).",
-                    [PARAMETER], _queue),
+                    [PARAMETER], _queue,
+        about=About("high", "reliability", "https://laravel.com/docs/11.x/queues#driver-prerequisites")),
     resource_policy("printflow-app-settings-parameter-naming",
                     "App-setting parameters are named /printflow/<env>/<app>/<KEY>.",
-                    [PARAMETER], _naming),
+                    [PARAMETER], _naming,
+        about=About("low", "operations", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-hierarchies.html")),
     resource_policy("aws-ssm-parameter-no-plain-secrets",
                     "Plain String SSM parameters hold no secrets.", [PARAMETER],
-                    _no_plain_secrets),
+                    _no_plain_secrets,
+        about=About("critical", "security", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html")),
     stack_policy("printflow-stack-outputs-no-secrets",
                  "Stack outputs expose no secret-looking values unless they are Pulumi secrets.",
-                 _outputs),
+                 _outputs,
+        about=About("critical", "security", "https://www.pulumi.com/docs/iac/concepts/secrets/")),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import UNKNOWN, as_list, fmt_num, get, number, parse_json_doc, resource_policy, truthy
+from pack_common import About, UNKNOWN, as_list, fmt_num, get, number, parse_json_doc, resource_policy, truthy
 
 KEY = "aws:kms/key:Key"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
@@ -53,7 +53,8 @@ def _no_wildcard(args, ctx, report):
 
 POLICIES = [
     resource_policy("aws-kms-key-rotation", "KMS keys rotate their key material yearly.",
-                    [KEY], _rotation),
+                    [KEY], _rotation,
+        about=About("medium", "security", "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html")),
     resource_policy(
         "aws-kms-key-deletion-window",
         "KMS keys have a deletion window at or above the threshold.",
@@ -63,8 +64,10 @@ POLICIES = [
                                         "(default 30)."},
          "drillMinimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
                               "description": "Minimum deletion window in a dr-drill stack "
-                                             "(default 7)."}}),
+                                             "(default 7)."}},
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html")),
     resource_policy("aws-kms-key-policy-no-wildcard-principal",
                     "KMS key policies do not allow '*' principals without a Condition.",
-                    [KEY, REPLICA_KEY], _no_wildcard),
+                    [KEY, REPLICA_KEY], _no_wildcard,
+        about=About("critical", "security", "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html")),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import UNKNOWN, get, items, label, stack_policy, tags_of
+from pack_common import About, UNKNOWN, get, items, label, stack_policy, tags_of
 
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ROUTE = "aws:ec2/route:Route"
@@ -43,5 +43,6 @@ def _data_route_tables_closed(stack, ctx, report):
 POLICIES = [
     stack_policy("printflow-data-subnets-no-route-out",
                  "The data subnets' route table has no route out of the VPC, and data subnets use "
-                 "no other route table.", _data_route_tables_closed),
+                 "no other route table.", _data_route_tables_closed,
+        about=About("high", "security", "https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html")),
 ]

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, Iterable, Optional
 from pulumi_policy import (
     PolicyConfigSchema,
     ResourceValidationPolicy,
+    Severity,
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
@@ -143,10 +144,40 @@ def _bug_message(policy: str, where: str, exc: BaseException) -> str:
             "This is a bug in the printflow-guardrails pack; report it to the platform team.")
 
 
+SEVERITIES = {s.value: s for s in Severity}
+CATEGORIES = ("security", "reliability", "operations")
+
+
+class About:
+    """What a reviewer needs besides the message: how bad a finding is, what kind of rule it
+    is, and where the documentation of the setting lives (pulumi/compliance-policies keeps the
+    same metadata per policy). The engine receives it in GetAnalyzerInfo; SARIF shows it."""
+
+    def __init__(self, severity: str, category: str, url: str):
+        if severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {', '.join(SEVERITIES)}")
+        if category not in CATEGORIES:
+            raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+        if not url.startswith("https://"):
+            raise ValueError("url must be an https:// link to the setting's documentation")
+        self.metadata = {"severity": SEVERITIES[severity], "tags": [category], "url": url}
+
+
+def _evaluate(name: str, where: str, check: Callable[[], None], report: Callable[[str], None]) -> None:
+    try:
+        check()
+    except UnknownValueError:
+        return  # not known yet during a preview: checked again at `pulumi up`
+    except Exception as exc:  # noqa: BLE001 - never abort a preview
+        report(_bug_message(name, where, exc))
+
+
 def resource_policy(name: str, description: str, types: Iterable[str],
                     check: Callable[[Any, Ctx, Callable[[str], None]], None],
-                    config: Optional[Dict[str, Dict[str, Any]]] = None) -> ResourceValidationPolicy:
-    """Wrap `check(args, ctx, report)` for the given type tokens."""
+                    config: Optional[Dict[str, Dict[str, Any]]] = None, *, about: About,
+                    production_only: bool = False) -> ResourceValidationPolicy:
+    """Wrap `check(args, ctx, report)` for the given type tokens. `production_only` skips
+    stacks that serve no production traffic (a DR drill)."""
     type_set = frozenset(types)
     schema, defaults = _schema(config)
 
@@ -154,28 +185,28 @@ def resource_policy(name: str, description: str, types: Iterable[str],
         if type_set and args.resource_type not in type_set:
             return
         ctx = Ctx(name, args.get_config(), defaults)
+        if production_only and not ctx.serves_production:
+            return
 
         def report(message: str) -> None:
             report_violation(scrub(message, secret_texts([args.props])), None)
 
-        try:
-            check(args, ctx, report)
-        except UnknownValueError:
-            return  # not known yet during a preview: checked again at `pulumi up`
-        except Exception as exc:  # noqa: BLE001 - never abort a preview
-            report(_bug_message(name, f"resource {args.urn}", exc))
+        _evaluate(name, f"resource {args.urn}", lambda: check(args, ctx, report), report)
 
     return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    config_schema=schema)
+                                    config_schema=schema, **about.metadata)
 
 
 def stack_policy(name: str, description: str,
                  check: Callable[["Stack", Ctx, Callable[[str, Optional[str]], None]], None],
-                 config: Optional[Dict[str, Dict[str, Any]]] = None) -> StackValidationPolicy:
+                 config: Optional[Dict[str, Dict[str, Any]]] = None, *, about: About,
+                 production_only: bool = False) -> StackValidationPolicy:
     schema, defaults = _schema(config)
 
     def validate(args, report_violation):
         ctx = Ctx(name, args.get_config(), defaults)
+        if production_only and not ctx.serves_production:
+            return
         stack = Stack(args.resources, ctx)
         secrets: list = []
 
@@ -184,15 +215,23 @@ def stack_policy(name: str, description: str,
                 secrets.append(secret_texts(r.props for r in args.resources))
             report_violation(scrub(message, secrets[0]), urn)
 
-        try:
-            check(stack, ctx, report)
-        except UnknownValueError:
-            return
-        except Exception as exc:  # noqa: BLE001
-            report(_bug_message(name, "the stack", exc), None)
+        _evaluate(name, "the stack", lambda: check(stack, ctx, report), report)
 
     return StackValidationPolicy(name=name, description=description, validate=validate,
-                                 config_schema=schema)
+                                 config_schema=schema, **about.metadata)
+
+
+def property_check(prop: str, ok: Callable[[Any], bool], message: str, *, absent: Any = None):
+    """A check of one property (Checkov's BaseResourceValueCheck): an unknown value is skipped,
+    an unset one counts as `absent` (AWS's default), and a value `ok` refuses is reported with
+    `message`, formatted with the resource's {name}."""
+    def check(args, ctx, report):
+        value = get(args.props, prop)
+        if value is UNKNOWN:
+            return
+        if not ok(absent if value is None else value):
+            report(message.format(name=args.name))
+    return check
 
 
 @contextlib.contextmanager
@@ -202,3 +241,22 @@ def per_resource():
         yield
     except UnknownValueError:
         pass
+
+
+def for_parameter_group_users(stack: "Stack", users: Iterable[Any], group_type: str, parameter: str,
+                              ok: Callable[[Any], bool], report: Callable[[str, Optional[str]], None], *,
+                              unmanaged: Callable[[Any, Any], str], wrong: Callable[[Any, Any], str]) -> None:
+    """Each of `users` (RDS instances, MemoryDB clusters) uses a parameter group of this stack
+    whose `parameter` passes `ok`. `unmanaged(user, name)` words a user on a group from outside
+    the stack (name None: the engine's default group); `wrong(user, group)` a group that sets
+    the parameter otherwise. An unknown value skips only that user."""
+    for user in users:
+        with per_resource():
+            name, groups = parameter_groups_used(stack, user, group_type)
+            if not groups:
+                report(unmanaged(user, name), user.urn)
+                continue
+            for group in groups:
+                value = parameters(group).get(parameter)
+                if value is not UNKNOWN and not ok(value):
+                    report(wrong(user, group), user.urn)

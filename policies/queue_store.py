@@ -5,8 +5,8 @@ acceptable as a cache. (Named queue_store.py rather than redis.py so it never sh
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, fmt_num, get, label, number, parameter_groups_used, parameters, per_resource,
-    resource_policy, stack_policy, tags_of, truthy,
+    About, UNKNOWN, fmt_num, for_parameter_group_users, get, label, number, parameters,
+    property_check, resource_policy, stack_policy, tags_of, truthy,
 )
 
 TOPIC = "aws:sns/topic:Topic"
@@ -33,30 +33,6 @@ def _no_queue_on_elasticache(args, ctx, report):
                "a noeviction parameter group.")
 
 
-def _cache_encryption(args, ctx, report):
-    if is_queue_group(args):
-        return  # reported by aws-elasticache-not-used-for-queues
-    rest, transit = get(args.props, "atRestEncryptionEnabled"), get(
-        args.props, "transitEncryptionEnabled")
-    off = [n for n, v in (("at_rest_encryption_enabled", rest),
-                          ("transit_encryption_enabled", transit))
-           if v is not UNKNOWN and not truthy(v)]
-    if off:
-        report(f"ElastiCache replication group '{args.name}' does not enable "
-               f"{' and '.join(off)}. Set both to true.")
-
-
-def _cache_multi_az(args, ctx, report):
-    if is_queue_group(args) or not ctx.serves_production:
-        return
-    maz, af = get(args.props, "multiAzEnabled"), get(args.props, "automaticFailoverEnabled")
-    off = [n for n, v in (("multi_az_enabled", maz), ("automatic_failover_enabled", af))
-           if v is not UNKNOWN and not truthy(v)]
-    if off:
-        report(f"ElastiCache replication group '{args.name}' does not enable {' and '.join(off)}. "
-               "Set both to true so a node failure fails over to another zone.")
-
-
 def _pg_noeviction(args, ctx, report):
     value = parameters(args).get("maxmemory-policy")
     if value is UNKNOWN:
@@ -68,9 +44,21 @@ def _pg_noeviction(args, ctx, report):
                "instead of evicting jobs.")
 
 
+def _cache_flags(flags: tuple[tuple[str, str], ...], why: str):
+    """Cache groups (not queue groups: aws-elasticache-not-used-for-queues reports those) set
+    every flag of `flags` (property, argument name) to true."""
+    def check(args, ctx, report):
+        if is_queue_group(args):
+            return
+        off = [arg for prop, arg in flags
+               if get(args.props, prop) is not UNKNOWN and not truthy(get(args.props, prop))]
+        if off:
+            report(f"ElastiCache replication group '{args.name}' does not enable {' and '.join(off)}. "
+                   f"Set both to true{why}.")
+    return check
+
+
 def _replicas(args, ctx, report):
-    if not ctx.serves_production:
-        return
     minimum = ctx.num("minimumReplicas")
     v = get(args.props, "numReplicasPerShard")
     if v is UNKNOWN:
@@ -83,19 +71,6 @@ def _replicas(args, ctx, report):
                "primary failure does not lose the queue.")
 
 
-def _tls(args, ctx, report):
-    v = get(args.props, "tlsEnabled")
-    if v is not UNKNOWN and v is not None and not truthy(v):
-        report(f"MemoryDB cluster '{args.name}' disables TLS. Set tls_enabled=True.")
-
-
-def _kms(args, ctx, report):
-    v = get(args.props, "kmsKeyArn")
-    if v is not UNKNOWN and not v:
-        report(f"MemoryDB cluster '{args.name}' is encrypted at rest with the AWS-owned key. Set "
-               "kms_key_arn to the queue KMS key.")
-
-
 def _snapshots(args, ctx, report):
     minimum = ctx.num("minimumDays")
     v = get(args.props, "snapshotRetentionLimit")
@@ -105,25 +80,6 @@ def _snapshots(args, ctx, report):
     if n < minimum:
         report(f"MemoryDB cluster '{args.name}' keeps snapshots for {fmt_num(n)} day(s), below "
                f"{fmt_num(minimum)}. Set snapshot_retention_limit >= {fmt_num(minimum)}.")
-
-
-def _acl(args, ctx, report):
-    v = get(args.props, "aclName")
-    if v is UNKNOWN:
-        return
-    if not v or v == "open-access":
-        report(f"MemoryDB cluster '{args.name}' uses the open-access ACL, so any client in the "
-               "network can read and write the queue. Create an aws.memorydb.Acl with a "
-               "password-protected user and set acl_name to it.")
-
-
-def _final_snapshot(args, ctx, report):
-    if not ctx.serves_production:
-        return
-    v = get(args.props, "finalSnapshotName")
-    if v is not UNKNOWN and not v:
-        report(f"MemoryDB cluster '{args.name}' has no final_snapshot_name, so deleting it "
-               "discards the queue. Set final_snapshot_name.")
 
 
 def _events_topic_unencrypted(stack, ctx, report):
@@ -142,21 +98,16 @@ def _events_topic_unencrypted(stack, ctx, report):
 
 
 def _cluster_uses_noeviction_group(stack, ctx, report):
-    for c in stack.of(MEMORYDB_CLUSTER):
-        with per_resource():
-            name, matches = parameter_groups_used(stack, c, MEMORYDB_PG)
-            if not matches:
-                shown = f"'{name}'" if name else "the default parameter group"
-                report(f"MemoryDB cluster {label(c)} uses {shown}, not a parameter group from "
-                       "this stack, so maxmemory-policy noeviction is not guaranteed. Create an "
-                       "aws.memorydb.ParameterGroup with maxmemory-policy=noeviction and set "
-                       "parameter_group_name.", c.urn)
-                continue
-            for g in matches:
-                value = parameters(g).get("maxmemory-policy")
-                if value is not UNKNOWN and value != "noeviction":
-                    report(f"MemoryDB cluster {label(c)} uses parameter group {label(g)}, whose "
-                           "maxmemory-policy is not noeviction. Set it to noeviction.", c.urn)
+    for_parameter_group_users(
+        stack, stack.of(MEMORYDB_CLUSTER), MEMORYDB_PG, "maxmemory-policy", lambda v: v == "noeviction",
+        report,
+        unmanaged=lambda c, name: (
+            f"MemoryDB cluster {label(c)} uses {repr(name) if name else 'the default parameter group'}, "
+            "not a parameter group from this stack, so maxmemory-policy noeviction is not guaranteed. "
+            "Create an aws.memorydb.ParameterGroup with maxmemory-policy=noeviction and set "
+            "parameter_group_name."),
+        wrong=lambda c, g: (f"MemoryDB cluster {label(c)} uses parameter group {label(g)}, whose "
+                            "maxmemory-policy is not noeviction. Set it to noeviction."))
 
 
 CLUSTER = [MEMORYDB_CLUSTER]
@@ -164,42 +115,69 @@ CLUSTER = [MEMORYDB_CLUSTER]
 POLICIES = [
     stack_policy("aws-memorydb-cluster-events-topic",
                  "MemoryDB clusters send events to an SNS topic MemoryDB can publish to (not "
-                 "KMS-encrypted).", _events_topic_unencrypted),
+                 "KMS-encrypted).", _events_topic_unencrypted,
+        about=About("medium", "operations", "https://docs.aws.amazon.com/memorydb/latest/devguide/memorydbsns.html")),
     resource_policy("aws-elasticache-not-used-for-queues",
                     "Job queues run on MemoryDB, never on an ElastiCache replication group.",
-                    [ELASTICACHE_RG], _no_queue_on_elasticache),
+                    [ELASTICACHE_RG], _no_queue_on_elasticache,
+        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/what-is-memorydb.html")),
     resource_policy("aws-elasticache-cache-encryption",
                     "ElastiCache cache groups encrypt at rest and in transit.",
-                    [ELASTICACHE_RG], _cache_encryption),
+                    [ELASTICACHE_RG], _cache_flags((
+                        ("atRestEncryptionEnabled", "at_rest_encryption_enabled"),
+                        ("transitEncryptionEnabled", "transit_encryption_enabled")), ""),
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/encryption.html")),
     resource_policy("aws-elasticache-cache-multi-az",
                     "Production ElastiCache cache groups are Multi-AZ with automatic failover.",
-                    [ELASTICACHE_RG], _cache_multi_az),
+                    [ELASTICACHE_RG], _cache_flags((
+                        ("multiAzEnabled", "multi_az_enabled"),
+                        ("automaticFailoverEnabled", "automatic_failover_enabled")),
+                        " so a node failure fails over to another zone"), production_only=True,
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html")),
     resource_policy("aws-memorydb-parameter-group-noeviction",
                     "MemoryDB parameter groups set maxmemory-policy=noeviction.",
-                    [MEMORYDB_PG], _pg_noeviction),
+                    [MEMORYDB_PG], _pg_noeviction,
+        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/parametergroups.redis.html")),
     stack_policy("aws-memorydb-cluster-noeviction-parameter-group",
                  "MemoryDB clusters use a custom parameter group with noeviction.",
-                 _cluster_uses_noeviction_group),
+                 _cluster_uses_noeviction_group,
+        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/parametergroups.html")),
     resource_policy("aws-memorydb-cluster-replicas",
                     "Production MemoryDB clusters have at least one replica per shard.",
-                    CLUSTER, _replicas,
+                    CLUSTER, _replicas, production_only=True, config=
                     {"minimumReplicas": {"type": "number", "minimum": 0, "maximum": 5,
                                          "default": 1,
-                                         "description": "Minimum replicas per shard (default 1)."}}),
-    resource_policy("aws-memorydb-cluster-tls", "MemoryDB clusters use TLS.", CLUSTER, _tls),
+                                         "description": "Minimum replicas per shard (default 1)."}},
+        about=About("high", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/replication.html")),
+    resource_policy("aws-memorydb-cluster-tls", "MemoryDB clusters use TLS.", CLUSTER, property_check(
+        "tlsEnabled", truthy, "MemoryDB cluster '{name}' disables TLS. Set tls_enabled=True.", absent=True),
+        about=About("high", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/in-transit-encryption.html")),
     resource_policy("aws-memorydb-cluster-kms",
                     "MemoryDB clusters are encrypted with a customer-managed KMS key.",
-                    CLUSTER, _kms),
+                    CLUSTER, property_check(
+                        "kmsKeyArn", bool, "MemoryDB cluster '{name}' is encrypted at rest with the "
+                        "AWS-owned key. Set kms_key_arn to the queue KMS key."),
+        about=About("high", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/at-rest-encryption.html")),
     resource_policy("aws-memorydb-cluster-snapshot-retention",
                     "MemoryDB clusters keep snapshots for at least the threshold.",
                     CLUSTER, _snapshots,
                     {"minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
                                      "description": "Minimum snapshot retention in days "
-                                                    "(default 7)."}}),
+                                                    "(default 7)."}},
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/snapshots.html")),
     resource_policy("aws-memorydb-cluster-acl",
                     "MemoryDB clusters use an access-control list other than open-access.",
-                    CLUSTER, _acl),
+                    CLUSTER, property_check(
+                        "aclName", lambda v: bool(v) and v != "open-access",
+                        "MemoryDB cluster '{name}' uses the open-access ACL, so any client in the "
+                        "network can read and write the queue. Create an aws.memorydb.Acl with a "
+                        "password-protected user and set acl_name to it."),
+        about=About("critical", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/clusters.acls.html")),
     resource_policy("aws-memorydb-cluster-final-snapshot",
                     "Production MemoryDB clusters take a final snapshot on deletion.",
-                    CLUSTER, _final_snapshot),
+                    CLUSTER, property_check(
+                        "finalSnapshotName", bool, "MemoryDB cluster '{name}' has no "
+                        "final_snapshot_name, so deleting it discards the queue. Set final_snapshot_name."),
+                    production_only=True,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/snapshots-manual.html")),
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, as_list, fmt_num, get, is_secret, label, number, one, parameter_groups_used,
-    parameters, per_resource, resource_policy, stack_policy, truthy,
+    About, UNKNOWN, as_list, fmt_num, for_parameter_group_users, get, is_secret, label, number, one,
+    parameters, per_resource, property_check, resource_policy, stack_policy, truthy,
 )
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -38,15 +38,6 @@ def _backup_retention(args, ctx, report):
                f"{fmt_num(minimum)}.")
 
 
-def _multi_az(args, ctx, report):
-    if not ctx.serves_production:
-        return
-    v = get(args.props, "multiAz")
-    if v is not UNKNOWN and not truthy(v):
-        report(f"RDS instance '{args.name}' is single-AZ in a production stack. Set "
-               "multi_az=True so a zone failure does not take the database down.")
-
-
 def _encrypted(args, ctx, report):
     enc, key = get(args.props, "storageEncrypted"), get(args.props, "kmsKeyId")
     if UNKNOWN in (enc, key):
@@ -56,24 +47,7 @@ def _encrypted(args, ctx, report):
                "storage_encrypted=True and kms_key_id to the database key.")
 
 
-def _not_public(args, ctx, report):
-    if truthy(get(args.props, "publiclyAccessible")):
-        report(f"RDS instance '{args.name}' is publicly accessible. Set "
-               "publicly_accessible=False; the apps reach it inside the VPC.")
-
-
-def _deletion_protection(args, ctx, report):
-    if not ctx.serves_production:
-        return
-    v = get(args.props, "deletionProtection")
-    if v is not UNKNOWN and not truthy(v):
-        report(f"RDS instance '{args.name}' has no deletion protection in a production stack. "
-               "Set deletion_protection=True.")
-
-
 def _final_snapshot(args, ctx, report):
-    if not ctx.serves_production:
-        return
     skip, ident = get(args.props, "skipFinalSnapshot"), get(args.props, "finalSnapshotIdentifier")
     if UNKNOWN in (skip, ident):
         return
@@ -91,13 +65,6 @@ def _log_exports(args, ctx, report):
     if missing:
         report(f"RDS instance '{args.name}' does not export the {', '.join(missing)} log(s) to "
                "CloudWatch. Add them to enabled_cloudwatch_logs_exports.")
-
-
-def _copy_tags(args, ctx, report):
-    v = get(args.props, "copyTagsToSnapshot")
-    if v is not UNKNOWN and not truthy(v):
-        report(f"RDS instance '{args.name}' does not copy its tags to snapshots, so backups lose "
-               "their app/env/owner tags. Set copy_tags_to_snapshot=True.")
 
 
 def _master_password(args, ctx, report):
@@ -118,13 +85,6 @@ def _master_password(args, ctx, report):
         report(f"RDS instance '{args.name}' takes its master password as a plain value. Set "
                "manage_master_user_password=True, or pass the password as a Pulumi secret "
                "(pulumi.Output.secret / a random.RandomPassword result).")
-
-
-def _auto_minor(args, ctx, report):
-    v = get(args.props, "autoMinorVersionUpgrade")
-    if v is not UNKNOWN and v is not None and not truthy(v):
-        report(f"RDS instance '{args.name}' disables automatic minor version upgrades, so "
-               "security patches are not applied. Set auto_minor_version_upgrade=True.")
 
 
 def _parameter_group_force_ssl(args, ctx, report):
@@ -157,28 +117,23 @@ def _backup_replication_kms(args, ctx, report):
 
 # -- stack policies ------------------------------------------------------------------------------
 
+def _unmanaged_group(inst, name) -> str:
+    if not name:
+        return (f"RDS instance {label(inst)} uses the default parameter group, which does not force "
+                "TLS. Create an aws.rds.ParameterGroup with rds.force_ssl=1 and set parameter_group_name.")
+    return (f"RDS instance {label(inst)} uses parameter group '{name}', which is not managed in this "
+            "stack, so rds.force_ssl=1 cannot be verified. Use a parameter group from this stack "
+            "with rds.force_ssl=1.")
+
+
 def _uses_force_ssl_group(stack, ctx, report):
-    for inst in stack.of(INSTANCE):
-        with per_resource():
-            engine = get(inst.props, "engine")
-            if isinstance(engine, str) and not engine.startswith("postgres"):
-                continue
-            pg_name, matches = parameter_groups_used(stack, inst, PARAMETER_GROUP)
-            if not pg_name and not matches:
-                report(f"RDS instance {label(inst)} uses the default parameter group, which does "
-                       "not force TLS. Create an aws.rds.ParameterGroup with rds.force_ssl=1 and "
-                       "set parameter_group_name.", inst.urn)
-                continue
-            if not matches:
-                report(f"RDS instance {label(inst)} uses parameter group '{pg_name}', which is not "
-                       "managed in this stack, so rds.force_ssl=1 cannot be verified. Use a "
-                       "parameter group from this stack with rds.force_ssl=1.", inst.urn)
-                continue
-            for g in matches:
-                value = parameters(g).get("rds.force_ssl")
-                if value is not UNKNOWN and str(value) != "1":
-                    report(f"RDS instance {label(inst)} uses parameter group {label(g)}, which "
-                           "does not set rds.force_ssl=1. Add that parameter.", inst.urn)
+    postgres = [i for i in stack.of(INSTANCE)
+                if not (isinstance(get(i.props, "engine"), str) and not get(i.props, "engine").startswith("postgres"))]
+    for_parameter_group_users(
+        stack, postgres, PARAMETER_GROUP, "rds.force_ssl", lambda v: str(v) == "1", report,
+        unmanaged=_unmanaged_group,
+        wrong=lambda inst, g: (f"RDS instance {label(inst)} uses parameter group {label(g)}, which "
+                               "does not set rds.force_ssl=1. Add that parameter."))
 
 
 def _backups_replicated(stack, ctx, report):
@@ -228,45 +183,73 @@ POLICIES = [
         {**RETENTION_SCHEMA,
          "drillMinimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
                               "description": "Minimum backup retention in a dr-drill stack "
-                                             "(default 7)."}}),
-    resource_policy("aws-rds-instance-multi-az",
-                    "Production RDS instances are Multi-AZ.", [INSTANCE], _multi_az),
+                                             "(default 7)."}},
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html")),
+    resource_policy(
+        "aws-rds-instance-multi-az", "Production RDS instances are Multi-AZ.", [INSTANCE],
+        property_check("multiAz", truthy, "RDS instance '{name}' is single-AZ in a production stack. "
+                       "Set multi_az=True so a zone failure does not take the database down."),
+        production_only=True, about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZSingleStandby.html")),
     resource_policy("aws-rds-instance-storage-encrypted",
                     "RDS storage is encrypted with a customer-managed KMS key.",
-                    [INSTANCE], _encrypted),
-    resource_policy("aws-rds-instance-not-public",
-                    "RDS instances are not publicly accessible.", [INSTANCE], _not_public),
-    resource_policy("aws-rds-instance-deletion-protection",
-                    "Production RDS instances have deletion protection.",
-                    [INSTANCE], _deletion_protection),
+                    [INSTANCE], _encrypted,
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html")),
+    resource_policy(
+        "aws-rds-instance-not-public", "RDS instances are not publicly accessible.", [INSTANCE],
+        property_check("publiclyAccessible", lambda v: not truthy(v),
+                       "RDS instance '{name}' is publicly accessible. Set publicly_accessible=False; "
+                       "the apps reach it inside the VPC."),
+        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html")),
+    resource_policy(
+        "aws-rds-instance-deletion-protection", "Production RDS instances have deletion protection.",
+        [INSTANCE], property_check("deletionProtection", truthy,
+                                   "RDS instance '{name}' has no deletion protection in a production "
+                                   "stack. Set deletion_protection=True."),
+        production_only=True, about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html")),
     resource_policy("aws-rds-instance-final-snapshot",
                     "Production RDS instances keep a final snapshot on deletion.",
-                    [INSTANCE], _final_snapshot),
+                    [INSTANCE], _final_snapshot, production_only=True,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html")),
     resource_policy(
         "aws-rds-instance-log-exports",
         "RDS instances export the postgresql and upgrade logs to CloudWatch.",
         [INSTANCE], _log_exports,
         {"requiredExports": {"type": "array", "items": {"type": "string"},
                              "default": ["postgresql", "upgrade"],
-                             "description": "Log types that must be exported."}}),
-    resource_policy("aws-rds-instance-copy-tags-to-snapshot",
-                    "RDS instances copy their tags to snapshots.", [INSTANCE], _copy_tags),
+                             "description": "Log types that must be exported."}},
+        about=About("medium", "operations", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html")),
+    resource_policy(
+        "aws-rds-instance-copy-tags-to-snapshot", "RDS instances copy their tags to snapshots.",
+        [INSTANCE], property_check("copyTagsToSnapshot", truthy,
+                                   "RDS instance '{name}' does not copy its tags to snapshots, so "
+                                   "backups lose their app/env/owner tags. Set copy_tags_to_snapshot=True."),
+        about=About("low", "operations", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html")),
     resource_policy("aws-rds-instance-managed-master-password",
                     "The RDS master password is managed by RDS or comes from a secret.",
-                    [INSTANCE], _master_password),
+                    [INSTANCE], _master_password,
+        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html")),
     resource_policy("aws-rds-instance-auto-minor-version-upgrade",
                     "RDS instances take automatic minor version upgrades.",
-                    [INSTANCE], _auto_minor),
+                    [INSTANCE], property_check(
+                        "autoMinorVersionUpgrade", truthy,
+                        "RDS instance '{name}' disables automatic minor version upgrades, so "
+                        "security patches are not applied. Set auto_minor_version_upgrade=True.",
+                        absent=True),
+        about=About("low", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html")),
     resource_policy("aws-rds-parameter-group-force-ssl",
                     "PostgreSQL parameter groups set rds.force_ssl=1.",
-                    [PARAMETER_GROUP], _parameter_group_force_ssl),
+                    [PARAMETER_GROUP], _parameter_group_force_ssl,
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html")),
     resource_policy("aws-rds-backup-replication-encrypted",
                     "Cross-region automated-backup replication uses a KMS key and keeps enough "
-                    "days.", [BACKUP_REPLICATION], _backup_replication_kms, RETENTION_SCHEMA),
+                    "days.", [BACKUP_REPLICATION], _backup_replication_kms, RETENTION_SCHEMA,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html")),
     stack_policy("aws-rds-instance-force-ssl-parameter-group",
                  "PostgreSQL instances use a parameter group from this stack with "
-                 "rds.force_ssl=1.", _uses_force_ssl_group),
+                 "rds.force_ssl=1.", _uses_force_ssl_group,
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html")),
     stack_policy("aws-rds-instance-backups-replicated",
                  "Primary RDS instances replicate automated backups to the DR region; DR "
-                 "instances restore from them.", _backups_replicated),
+                 "instances restore from them.", _backups_replicated,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html")),
 ]

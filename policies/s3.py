@@ -5,8 +5,8 @@ sub-resource is a violation)."""
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, as_list, fmt_num, get, items, label, number, one, parse_json_doc, per_resource,
-    resource_policy, stack_policy, tags_of, truthy,
+    About, UNKNOWN, as_list, fmt_num, get, items, label, number, one, parse_json_doc, per_resource,
+    property_check, resource_policy, stack_policy, tags_of, truthy,
 )
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -75,14 +75,6 @@ def _required_tags(args, ctx, report):
                f"bucket with {', '.join(ctx['requiredTags'])} so the guardrails can tell print "
                "files, replicas and backups apart.")
 
-
-def _no_force_destroy(args, ctx, report):
-    if not ctx.serves_production:
-        return
-    if truthy(get(args.props, "forceDestroy")):
-        report(f"S3 bucket '{args.name}' sets forceDestroy=true in a production stack, so a "
-               "`pulumi destroy` would delete every object. Remove forceDestroy (or set it to "
-               "false).")
 
 
 def _object_lock_enabled(args, ctx, report):
@@ -278,19 +270,27 @@ POLICIES = [
         [BUCKET], _required_tags,
         {"requiredTags": {"type": "array", "items": {"type": "string"},
                           "default": ["app", "env", "owner", TIER_TAG],
-                          "description": "Tags every bucket must have."}}),
+                          "description": "Tags every bucket must have."}},
+        about=About("low", "operations", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html")),
     resource_policy(
         "aws-s3-bucket-no-force-destroy",
         "S3 buckets in a production stack do not set forceDestroy.",
-        [BUCKET], _no_force_destroy),
+        [BUCKET], property_check("forceDestroy", lambda v: not truthy(v),
+                                 "S3 bucket '{name}' sets forceDestroy=true in a production stack, so "
+                                 "a `pulumi destroy` would delete every object. Remove forceDestroy "
+                                 "(or set it to false)."),
+        production_only=True,
+        about=About("high", "reliability", "https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucket/")),
     resource_policy(
         "aws-s3-bucket-object-lock-enabled",
         "Print-file, replica and backup buckets are created with Object Lock enabled.",
-        [BUCKET], _object_lock_enabled, TIERS_SCHEMA),
+        [BUCKET], _object_lock_enabled, TIERS_SCHEMA,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
     stack_policy(
         "aws-s3-bucket-versioning-enabled",
         "Every S3 bucket has a BucketVersioning resource with status Enabled.",
-        _versioning),
+        _versioning,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html")),
     stack_policy(
         "aws-s3-bucket-object-lock-retention",
         "Object Lock buckets have a default retention at or above the threshold.",
@@ -303,27 +303,33 @@ POLICIES = [
                                         "description": "Minimum default Object Lock retention "
                                                        "in days for backup buckets (default 7; "
                                                        "the lifecycle keeps weekly/monthly "
-                                                       "dumps longer)."}}),
+                                                       "dumps longer)."}},
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
     stack_policy(
         "aws-s3-backup-bucket-compliance-lock",
         "Backup buckets (tag data-tier=backup or role=backup) use Object Lock COMPLIANCE mode.",
-        _backup_compliance),
+        _backup_compliance,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
     stack_policy(
         "aws-s3-bucket-sse-kms-cmk",
         "Every S3 bucket is encrypted with SSE-KMS using a customer-managed key.",
-        _sse_kms),
+        _sse_kms,
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html")),
     stack_policy(
         "aws-s3-bucket-public-access-block",
         "Every S3 bucket has a public access block with all four flags on.",
-        _public_access_block),
+        _public_access_block,
+        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html")),
     stack_policy(
         "aws-s3-bucket-ownership-enforced",
         "Every S3 bucket uses BucketOwnerEnforced object ownership (no ACLs).",
-        _ownership),
+        _ownership,
+        about=About("medium", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html")),
     stack_policy(
         "aws-s3-bucket-tls-only",
         "Every S3 bucket has a policy that denies requests without TLS.",
-        _tls_only),
+        _tls_only,
+        about=About("high", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html")),
     stack_policy(
         "aws-s3-bucket-noncurrent-version-retention",
         "Noncurrent object versions are kept at least as long as database backups.",
@@ -338,5 +344,6 @@ POLICIES = [
                                                   "days (default 35, the RDS backup retention)."},
          "requireLifecycle": {"type": "boolean", "default": True,
                               "description": "Require a lifecycle configuration on tiered "
-                                             "buckets (default true)."}}),
+                                             "buckets (default true)."}},
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html")),
 ]

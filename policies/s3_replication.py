@@ -3,7 +3,7 @@ metrics, delete markers, SSE-KMS objects re-encrypted with a DR key)."""
 
 from __future__ import annotations
 
-from pack_common import UNKNOWN, fmt_num, get, items, label, number, one, per_resource, stack_policy
+from pack_common import About, UNKNOWN, fmt_num, get, items, label, number, one, per_resource, stack_policy
 from s3 import BUCKET, PRINT_TIER, REPLICATION, _missing, _sub, tier
 
 def _print_buckets(stack):
@@ -111,19 +111,23 @@ POLICIES = [
     stack_policy(
         "aws-s3-print-bucket-cross-region-replication",
         "The print-files bucket replicates to a bucket in another region.",
-        _replication),
+        _replication,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html")),
     stack_policy(
         "aws-s3-replication-time-control",
         "Print-file replication uses Replication Time Control (15 minutes) with metrics.",
         _rtc,
         {"minutes": {"type": "number", "enum": [15], "default": 15,
-                     "description": "RTC threshold in minutes (S3 only supports 15)."}}),
+                     "description": "RTC threshold in minutes (S3 only supports 15)."}},
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html")),
     stack_policy(
         "aws-s3-replication-delete-markers",
         "Print-file replication replicates delete markers.",
-        _delete_markers),
+        _delete_markers,
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html")),
     stack_policy(
         "aws-s3-replication-kms-objects",
         "Print-file replication includes SSE-KMS objects and re-encrypts them with a DR key.",
-        _replication_kms),
+        _replication_kms,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html")),
 ]

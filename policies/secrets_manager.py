@@ -11,7 +11,7 @@ import hashlib
 import json
 
 from pack_common import (
-    UNKNOWN, fmt_num, get, items, label, number, per_resource, resource_policy, stack_policy,
+    About, UNKNOWN, fmt_num, get, items, label, number, per_resource, resource_policy, stack_policy,
 )
 
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -91,8 +91,7 @@ def _no_replicated_endpoints(stack, ctx, report):
 
 
 def _recovery_window(args, ctx, report):
-    if not ctx.serves_production:
-        return  # a drill's secrets are disposable; 0 lets the next drill reuse the names
+    """Production only: a drill's secrets are disposable; 0 lets the next drill reuse the names."""
     minimum = ctx.num("minimumDays")
     v = get(args.props, "recoveryWindowInDays")
     if v is UNKNOWN:
@@ -214,22 +213,28 @@ def _required_keys(stack, ctx, report):
 
 POLICIES = [
     resource_policy("aws-secretsmanager-secret-cmk",
-                    "Secrets are encrypted with a customer-managed KMS key.", [SECRET], _kms),
+                    "Secrets are encrypted with a customer-managed KMS key.", [SECRET], _kms,
+        about=About("high", "security", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html")),
     stack_policy("aws-secretsmanager-secret-dr-replica",
                  "Secrets in the primary stack are replicated to the DR region with a customer "
-                 "key, except those naming endpoints.", _replica),
+                 "key, except those naming endpoints.", _replica,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html")),
     stack_policy("printflow-secrets-no-replicated-endpoints",
                  "No secret replicated to another region holds an endpoint: a failover must hand "
-                 "the apps the DR region's hosts.", _no_replicated_endpoints),
+                 "the apps the DR region's hosts.", _no_replicated_endpoints,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html")),
     resource_policy("aws-secretsmanager-secret-recovery-window",
                     "Secrets in production stacks keep a recovery window of at least the threshold.",
-                    [SECRET], _recovery_window,
+                    [SECRET], _recovery_window, production_only=True, config=
                     {"minimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
-                                     "description": "Minimum recovery window (default 7)."}}),
+                                     "description": "Minimum recovery window (default 7)."}},
+        about=About("medium", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_delete-secret.html")),
     stack_policy("printflow-app-secrets-consistent",
                  "The Laravel and pdf-service secrets share APP_KEY and INTERNAL_API_SECRET, and "
-                 "PDF_SERVICE_INTERNAL_SECRET equals INTERNAL_API_SECRET.", _consistent),
+                 "PDF_SERVICE_INTERNAL_SECRET equals INTERNAL_API_SECRET.", _consistent,
+        about=About("high", "reliability", "https://laravel.com/docs/11.x/encryption#configuration")),
     stack_policy("printflow-app-secrets-required-keys",
                  "The app secrets contain every key of the contract and a well-formed APP_KEY.",
-                 _required_keys),
+                 _required_keys,
+        about=About("high", "reliability", "https://laravel.com/docs/11.x/encryption#gracefully-rotating-encryption-keys")),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from pack_common import (
-    UNKNOWN, get, is_regional_aws, label, per_resource, resource_policy,
+    About, UNKNOWN, get, is_regional_aws, label, per_resource, resource_policy,
     stack_policy, tags_of,
 )
 
@@ -38,8 +38,7 @@ def is_dr_resource(res) -> bool:
 
 
 def _protected(stack, ctx, report):
-    if not ctx.serves_production:
-        return  # a drill is thrown away after the exercise
+    """Production only: a drill is thrown away after the exercise."""
     types = set(ctx["statefulTypes"] or [])
     for r in stack.resources:
         if r.resource_type in types and not r.opts.protect:
@@ -82,16 +81,19 @@ def _explicit_region(args, ctx, report):
 POLICIES = [
     stack_policy("printflow-stateful-resources-protected",
                  "Stateful resources in a production stack are protected (protect=True).",
-                 _protected,
+                 _protected, production_only=True, config=
                  {"statefulTypes": {"type": "array", "items": {"type": "string"},
                                     "default": STATEFUL_TYPES,
-                                    "description": "Type tokens that must be protected."}}),
+                                    "description": "Type tokens that must be protected."}},
+        about=About("critical", "reliability", "https://www.pulumi.com/docs/iac/concepts/options/protect/")),
     stack_policy("printflow-dr-resources-in-dr-region",
                  "Replica/DR resources, and every regional resource of a DR stack, are in the "
-                 "DR region.", _dr_region),
+                 "DR region.", _dr_region,
+        about=About("high", "reliability", "https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html")),
     resource_policy("printflow-aws-resources-explicit-region",
                     "Regional AWS resources set their region explicitly.", [], _explicit_region,
                     {"exemptTypes": {"type": "array", "items": {"type": "string"},
                                      "default": [],
-                                     "description": "Type tokens exempt from the check."}}),
+                                     "description": "Type tokens exempt from the check."}},
+        about=About("medium", "reliability", "https://www.pulumi.com/registry/packages/aws/installation-configuration/")),
 ]

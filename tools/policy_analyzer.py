@@ -35,7 +35,7 @@ from tools.analyzer_wire import _Engine, _GraphIndex, _options, _struct, stack_r
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
 from tools.policy_config import parse_policy_config, reconcile_config, role_config
 from tools.policy_types import (
-    LEVEL_VALUES, LEVELS, PACK_DIR, STACK_ROLES, AnalyzerError, CheckInputError, PolicyInfo, Violation,
+    LEVEL_VALUES, LEVELS, PACK_DIR, SEVERITIES, STACK_ROLES, AnalyzerError, CheckInputError, PolicyInfo, Violation,
 )
 from tools.wire import scrub, secret_texts
 
@@ -199,7 +199,8 @@ class Analyzer:
                 "configSchema") else {}
             kind = "stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource"
             self.policies.append(PolicyInfo(p.name, p.description, LEVELS[p.enforcementLevel],
-                                            kind, schema))
+                                            kind, schema, SEVERITIES.get(p.severity, ""),
+                                            tuple(p.tags), p.url))
 
     def _analyze_later(self, req):
         """Send Analyze now and return a function that waits for its response. The engine also

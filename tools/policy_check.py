@@ -94,19 +94,39 @@ def violations_table(violations: Sequence[Violation]) -> str:
 
 
 def policies_table(policies: Sequence[PolicyInfo]) -> str:
-    rows = [[p.name, p.level, p.kind, p.description] for p in policies]
-    return _table(rows, ["POLICY", "ENFORCEMENT", "KIND", "DESCRIPTION"]) + \
+    rows = [[p.name, p.level, p.kind, p.severity, p.description] for p in policies]
+    return _table(rows, ["POLICY", "ENFORCEMENT", "KIND", "SEVERITY", "DESCRIPTION"]) + \
         f"\n\n{len(policies)} policies."
+
+
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+"""GitHub code scanning reads properties.security-severity (0.0-10.0) of security rules:
+over 9.0 is critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low."""
+
+
+def _rule(p: PolicyInfo, levels: Dict[str, str]) -> Dict[str, Any]:
+    """A SARIF reportingDescriptor from the policy's own metadata (severity, category, link)."""
+    properties: Dict[str, Any] = {"enforcementLevel": p.level, "kind": p.kind, "tags": list(p.tags)}
+    if p.severity:
+        properties["severity"] = p.severity
+        if "security" in p.tags:
+            properties["security-severity"] = SECURITY_SEVERITY[p.severity]
+    rule = {"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
+            "fullDescription": {"text": p.description},
+            "defaultConfiguration": {"level": levels.get(p.level, "warning")},
+            "properties": properties}
+    if p.url:
+        rule["helpUri"] = p.url
+        rule["help"] = {"text": f"{p.description} See {p.url}",
+                        "markdown": f"{p.description}\n\nSee [the documentation of this setting]({p.url})."}
+    return rule
 
 
 def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
           pack_name: str = "printflow-guardrails", pack_version: str = "") -> Dict[str, Any]:
     levels = {"mandatory": "error", "remediate": "error", "advisory": "warning",
               "disabled": "none"}
-    rules = [{"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
-              "fullDescription": {"text": p.description},
-              "defaultConfiguration": {"level": levels.get(p.level, "warning")},
-              "properties": {"enforcementLevel": p.level, "kind": p.kind}} for p in policies]
+    rules = [_rule(p, levels) for p in policies]
     index = {p.name: i for i, p in enumerate(policies)}
     results = []
     for v in violations:

@@ -1,5 +1,5 @@
-"""The policy table of policies/README.md, generated from the pack itself (name, kind,
-description, thresholds with their defaults). `python -m tools.policy_docs` rewrites it; a test
+"""The policy table of policies/README.md, generated from the pack itself (name with its
+documentation link, kind, severity and category, description, thresholds with their defaults). `python -m tools.policy_docs` rewrites it; a test
 keeps it current."""
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def _thresholds(policy: PolicyInfo) -> str:
 
 
 def policy_table(policies: Sequence[PolicyInfo]) -> str:
-    rows = ["| Policy | Kind | Rule | Thresholds (defaults) |", "|---|---|---|---|"]
-    rows += [f"| `{p.name}` | {p.kind} | {p.description} | {_thresholds(p)} |" for p in policies]
+    rows = ["| Policy | Kind | Severity | Rule | Thresholds (defaults) |", "|---|---|---|---|---|"]
+    rows += [f"| [`{p.name}`]({p.url}) | {p.kind} | {p.severity} ({', '.join(p.tags)}) | {p.description} "
+             f"| {_thresholds(p)} |" for p in policies]
     return "\n".join(rows) + "\n"
 
 

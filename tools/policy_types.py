@@ -13,6 +13,9 @@ PACK_DIR = REPO_ROOT / "policies"
 LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
           analyzer_pb2.DISABLED: "disabled", analyzer_pb2.REMEDIATE: "remediate"}
 LEVEL_VALUES = {v: k for k, v in LEVELS.items()}
+SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+              analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium", analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+              analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
 STACK_ROLES = ("prod", "dr-drill", "dr-failover")
 
 
@@ -48,3 +51,9 @@ class PolicyInfo:
     level: str
     kind: str  # resource | stack
     config_schema: Dict[str, Any] = field(default_factory=dict)
+    severity: str = ""
+    """low | medium | high | critical, as the pack declares it (GetAnalyzerInfo)."""
+    tags: tuple = ()
+    """The rule's category: security, reliability or operations."""
+    url: str = ""
+    """Documentation of the setting the rule is about."""

@@ -168,6 +168,35 @@ def test_sarif_report(tmp_path, prod):
         loc = res["locations"][0]["logicalLocations"][0]
         assert loc["fullyQualifiedName"].startswith("urn:pulumi:prod::")
         assert loc["name"]
+    for rule in driver["rules"]:
+        props = rule["properties"]
+        assert rule["helpUri"].startswith("https://") and rule["helpUri"] in rule["help"]["markdown"]
+        assert props["severity"] in ("low", "medium", "high", "critical")
+        # GitHub ranks security alerts by security-severity; only security rules carry one
+        assert ("security-severity" in props) == ("security" in props["tags"])
+
+
+def test_every_policy_declares_severity_category_and_link(analyzer):
+    """pulumi/compliance-policies keeps severity, description and a link per policy; here the
+    pack sends them in GetAnalyzerInfo (PolicyInfo.severity, tags, url), where the real CLI
+    reads them too."""
+    for policy in analyzer.policies:
+        assert policy.severity in ("low", "medium", "high", "critical"), policy.name
+        assert len(policy.tags) == 1 and policy.tags[0] in ("security", "reliability", "operations"), policy.name
+        assert policy.url.startswith("https://"), policy.name
+
+
+@pytest.mark.parametrize("severity, category, url, error", [
+    ("urgent", "security", "https://x.example", "severity must be one of"),
+    ("high", "style", "https://x.example", "category must be one of"),
+    ("high", "security", "http://x.example", "https://"),
+])
+def test_policy_metadata_is_checked_when_the_pack_loads(severity, category, url, error):
+    """In a subprocess, as the engine runs the pack (the pack directory first on sys.path)."""
+    code = f"from pack_common import About\nAbout({severity!r}, {category!r}, {url!r})"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "policies", capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0 and error in proc.stderr
 
 
 # -- stack roles -------------------------------------------------------------------------------
