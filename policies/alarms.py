@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import (
-    About, UNKNOWN, as_list, get, items, label, one, resource_policy, stack_policy, truthy,
-)
+from pack_common import UNKNOWN, About, Rules, as_list, get, items, label, one, truthy
 
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
@@ -18,6 +16,10 @@ SERVICE_OF_NAMESPACE = {
     "AWS/MemoryDB": ["aws:memorydb/cluster:Cluster"],
     "AWS/S3": ["aws:s3/bucketReplicationConfig:BucketReplicationConfig"],
 }
+
+
+GUIDE = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
+rules = Rules()
 
 
 def alarm_metrics(props):
@@ -34,7 +36,10 @@ def alarm_metrics(props):
     return out
 
 
+@rules.resource("aws-cloudwatch-alarm-actions", [METRIC_ALARM, COMPOSITE_ALARM],
+                About("high", "operations", GUIDE + "AlarmThatSendsEmail.html"))
 def _actions(args, ctx, report):
+    """Every CloudWatch alarm notifies on ALARM and on OK."""
     kind = "composite alarm" if args.resource_type == COMPOSITE_ALARM else "alarm"
     enabled = get(args.props, "actionsEnabled")
     if enabled is not UNKNOWN and enabled is not None and not truthy(enabled):
@@ -52,7 +57,12 @@ def _actions(args, ctx, report):
                "at the alarms SNS topic so on-call hears when it fires and when it recovers.")
 
 
+@rules.stack("aws-sns-topic-kms-encrypted",
+             About("medium", "security", "https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html"))
 def _topic_kms(stack, ctx, report):
+    """SNS topics are encrypted with a customer-managed KMS key, except the topic MemoryDB publishes
+    its events to (it cannot publish to an encrypted one).
+    """
     for topic in stack.of(TOPIC):
         v = get(topic.props, "kmsMasterKeyId")
         if v is UNKNOWN or v:
@@ -64,7 +74,10 @@ def _topic_kms(stack, ctx, report):
                "that MemoryDB publishes events to stays unencrypted.", topic.urn)
 
 
+@rules.resource("printflow-heartbeat-alarm-missing-data-breaching", [METRIC_ALARM],
+                About("high", "operations", GUIDE + "AlarmThatSendsEmail.html#alarms-and-missing-data"))
 def _heartbeat_breaching(args, ctx, report):
+    """Alarms on Printflow/Heartbeats metrics treat missing data as breaching."""
     metrics = alarm_metrics(args.props)
     if not any(ns == HEARTBEAT_NAMESPACE for ns, _ in metrics):
         return
@@ -77,7 +90,17 @@ def _heartbeat_breaching(args, ctx, report):
                "treat_missing_data='breaching'.")
 
 
+@rules.stack("printflow-required-alarms",
+             About("high", "operations", GUIDE + "AlarmThatSendsEmail.html"),
+             config={"requiredMetrics": {
+                        "type": "array", "items": {"type": "string"},
+                        "default": ["AWS/RDS:FreeStorageSpace", "AWS/RDS:CPUUtilization",
+                                    "AWS/MemoryDB:DatabaseMemoryUsagePercentage",
+                                    "AWS/S3:OperationsFailedReplication"],
+                        "description": "namespace:metric pairs that need an alarm. Outside prod a "
+                                       "pair applies only if the stack has that service."}})
 def _required(stack, ctx, report):
+    """The stack alarms on RDS storage and CPU, MemoryDB memory and failed S3 replication."""
     watched = set()
     for a in stack.of(METRIC_ALARM):
         for ns, mn in alarm_metrics(a.props):
@@ -92,7 +115,13 @@ def _required(stack, ctx, report):
                    "topic.", None)
 
 
+@rules.stack("printflow-backup-heartbeat-alarm",
+             About("high", "reliability", GUIDE + "AlarmThatSendsEmail.html#alarms-and-missing-data"),
+             production_only=True,
+             config={"metricName": {"type": "string", "default": "NightlyLogicalDump",
+                                    "description": "The backup heartbeat metric."}})
 def _backup_heartbeat(stack, ctx, report):
+    """A heartbeat alarm on NightlyLogicalDump treats missing data as breaching."""
     metric = ctx["metricName"]
     alarms = [a for a in stack.of(METRIC_ALARM)
               if any(mn == metric for _, mn in alarm_metrics(a.props))]
@@ -107,35 +136,4 @@ def _backup_heartbeat(stack, ctx, report):
                "treat_missing_data='breaching'.", alarms[0].urn)
 
 
-POLICIES = [
-    resource_policy("aws-cloudwatch-alarm-actions",
-                    "Every CloudWatch alarm notifies on ALARM and on OK.",
-                    [METRIC_ALARM, COMPOSITE_ALARM], _actions,
-        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html")),
-    stack_policy("aws-sns-topic-kms-encrypted",
-                 "SNS topics are encrypted with a customer-managed KMS key, except the topic "
-                 "MemoryDB publishes its events to (it cannot publish to an encrypted one).",
-                 _topic_kms,
-        about=About("medium", "security", "https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html")),
-    resource_policy("printflow-heartbeat-alarm-missing-data-breaching",
-                    "Alarms on Printflow/Heartbeats metrics treat missing data as breaching.",
-                    [METRIC_ALARM], _heartbeat_breaching,
-        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data")),
-    stack_policy("printflow-required-alarms",
-                 "The stack alarms on RDS storage and CPU, MemoryDB memory and failed S3 "
-                 "replication.", _required,
-                 {"requiredMetrics": {
-                     "type": "array", "items": {"type": "string"},
-                     "default": ["AWS/RDS:FreeStorageSpace", "AWS/RDS:CPUUtilization",
-                                 "AWS/MemoryDB:DatabaseMemoryUsagePercentage",
-                                 "AWS/S3:OperationsFailedReplication"],
-                     "description": "namespace:metric pairs that need an alarm. Outside prod a "
-                                    "pair applies only if the stack has that service."}},
-        about=About("high", "operations", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html")),
-    stack_policy("printflow-backup-heartbeat-alarm",
-                 "A heartbeat alarm on NightlyLogicalDump treats missing data as breaching.",
-                 _backup_heartbeat, production_only=True, config=
-                 {"metricName": {"type": "string", "default": "NightlyLogicalDump",
-                                 "description": "The backup heartbeat metric."}},
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data")),
-]
+POLICIES = rules.policies

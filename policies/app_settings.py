@@ -6,13 +6,17 @@ import re
 from collections.abc import Mapping, Sequence
 
 from pack_common import (
-    About, REFERENCE_NAME, SECRETISH_NAME, UNKNOWN, get, is_reference_value, is_secret,
-    looks_like_secret_value, resource_policy, stack_policy,
+    REFERENCE_NAME, SECRETISH_NAME, UNKNOWN, About, Rules, get, is_reference_value, is_secret,
+    looks_like_secret_value,
 )
 
 PARAMETER = "aws:ssm/parameter:Parameter"
 STACK = "pulumi:pulumi:Stack"
 NAME_RE = re.compile(r"^/printflow/[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*/[A-Z][A-Z0-9_]*$")
+
+
+GUIDE = "https://laravel.com/docs/11.x/"
+rules = Rules()
 
 
 def setting(args):
@@ -29,7 +33,10 @@ def parameter_value(props):
     return get(props, "insecureValue") if value is None else value
 
 
+@rules.resource("printflow-app-settings-debug-disabled", [PARAMETER],
+                About("high", "security", GUIDE + "configuration#debug-mode"))
 def _debug(args, ctx, report):
+    """APP_DEBUG app settings are 'false'."""
     s = setting(args)
     if not s or s[0] != "APP_DEBUG" or s[1] is UNKNOWN:
         return
@@ -39,7 +46,12 @@ def _debug(args, ctx, report):
                "to 'false'.")
 
 
+@rules.resource("printflow-app-settings-production-env", [PARAMETER],
+                About("medium", "operations", GUIDE + "configuration#environment-configuration"),
+                config={"expected": {"type": "string", "default": "production",
+                                     "description": "Required APP_ENV (default production)."}})
 def _app_env(args, ctx, report):
+    """APP_ENV app settings are 'production'."""
     s = setting(args)
     if not s or s[0] != "APP_ENV" or s[1] is UNKNOWN:
         return
@@ -48,7 +60,10 @@ def _app_env(args, ctx, report):
                f"'{ctx['expected']}'.")
 
 
+@rules.resource("printflow-app-settings-queue-not-sync", [PARAMETER],
+                About("high", "reliability", GUIDE + "queues#driver-prerequisites"))
 def _queue(args, ctx, report):
+    """QUEUE_CONNECTION app settings use a real queue (not sync/null)."""
     s = setting(args)
     if not s or s[0] != "QUEUE_CONNECTION" or s[1] is UNKNOWN:
         return
@@ -58,7 +73,10 @@ def _queue(args, ctx, report):
                "'redis'.")
 
 
+@rules.resource("printflow-app-settings-parameter-naming", [PARAMETER],
+                About("low", "operations", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-hierarchies.html"))
 def _naming(args, ctx, report):
+    """App-setting parameters are named /printflow/<env>/<app>/<KEY>."""
     name = get(args.props, "name")
     if not isinstance(name, str) or name is UNKNOWN or not name.startswith("/printflow"):
         return
@@ -75,7 +93,10 @@ def _secret_setting(key: str, value) -> bool:
     return bool(SECRETISH_NAME.search(key))
 
 
+@rules.resource("aws-ssm-parameter-no-plain-secrets", [PARAMETER],
+                About("critical", "security", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html"))
 def _no_plain_secrets(args, ctx, report):
+    """Plain String SSM parameters hold no secrets."""
     ptype = get(args.props, "type")
     if ptype is UNKNOWN or ptype == "SecureString":
         return
@@ -108,7 +129,10 @@ def _walk(value, path):
         yield path, value
 
 
+@rules.stack("printflow-stack-outputs-no-secrets",
+             About("critical", "security", "https://www.pulumi.com/docs/iac/concepts/secrets/"))
 def _outputs(stack, ctx, report):
+    """Stack outputs expose no secret-looking values unless they are Pulumi secrets."""
     for res in stack.of(STACK):
         for path, value in _walk(res.props, []):
             if value is None or isinstance(value, (bool, int, float)) or is_secret(value):
@@ -122,29 +146,4 @@ def _outputs(stack, ctx, report):
                        res.urn)
 
 
-POLICIES = [
-    resource_policy("printflow-app-settings-debug-disabled",
-                    "APP_DEBUG app settings are 'false'.", [PARAMETER], _debug,
-        about=About("high", "security", "https://laravel.com/docs/11.x/configuration#debug-mode")),
-    resource_policy("printflow-app-settings-production-env",
-                    "APP_ENV app settings are 'production'.", [PARAMETER], _app_env,
-                    {"expected": {"type": "string", "default": "production",
-                                  "description": "Required APP_ENV (default production)."}},
-        about=About("medium", "operations", "https://laravel.com/docs/11.x/configuration#environment-configuration")),
-    resource_policy("printflow-app-settings-queue-not-sync",
-                    "QUEUE_CONNECTION app settings use a real queue (not sync/null).",
-                    [PARAMETER], _queue,
-        about=About("high", "reliability", "https://laravel.com/docs/11.x/queues#driver-prerequisites")),
-    resource_policy("printflow-app-settings-parameter-naming",
-                    "App-setting parameters are named /printflow/<env>/<app>/<KEY>.",
-                    [PARAMETER], _naming,
-        about=About("low", "operations", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-hierarchies.html")),
-    resource_policy("aws-ssm-parameter-no-plain-secrets",
-                    "Plain String SSM parameters hold no secrets.", [PARAMETER],
-                    _no_plain_secrets,
-        about=About("critical", "security", "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html")),
-    stack_policy("printflow-stack-outputs-no-secrets",
-                 "Stack outputs expose no secret-looking values unless they are Pulumi secrets.",
-                 _outputs,
-        about=About("critical", "security", "https://www.pulumi.com/docs/iac/concepts/secrets/")),
-]
+POLICIES = rules.policies

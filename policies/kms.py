@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from pack_common import About, UNKNOWN, as_list, fmt_num, get, number, parse_json_doc, resource_policy, truthy
+from pack_common import UNKNOWN, About, Rules, as_list, fmt_num, get, number, parse_json_doc, truthy
 
 KEY = "aws:kms/key:Key"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 
 
+GUIDE = "https://docs.aws.amazon.com/kms/latest/developerguide/"
+rules = Rules()
+
+
+@rules.resource("aws-kms-key-rotation", [KEY],
+                About("medium", "security", GUIDE + "rotate-keys.html"))
 def _rotation(args, ctx, report):
+    """KMS keys rotate their key material yearly."""
     v = get(args.props, "enableKeyRotation")
     if v is UNKNOWN:
         return
@@ -17,7 +24,16 @@ def _rotation(args, ctx, report):
                "enable_key_rotation=True (replica keys inherit rotation from this key).")
 
 
+@rules.resource("aws-kms-key-deletion-window", [KEY, REPLICA_KEY],
+                About("medium", "reliability", GUIDE + "deleting-keys.html"),
+                config={"minimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 30,
+                                        "description": "Minimum deletion window in prod and dr-failover "
+                                                       "(default 30)."},
+                        "drillMinimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
+                                             "description": "Minimum deletion window in a dr-drill stack "
+                                                            "(default 7)."}})
 def _deletion_window(args, ctx, report):
+    """KMS keys have a deletion window at or above the threshold."""
     minimum = ctx.num("minimumDays") if ctx.serves_production else ctx.num("drillMinimumDays")
     v = get(args.props, "deletionWindowInDays")
     if v is UNKNOWN:
@@ -37,7 +53,10 @@ def _is_wildcard_principal(principal) -> bool:
     return any(p == "*" for p in as_list(aws))
 
 
+@rules.resource("aws-kms-key-policy-no-wildcard-principal", [KEY, REPLICA_KEY],
+                About("critical", "security", GUIDE + "key-policies.html"))
 def _no_wildcard(args, ctx, report):
+    """KMS key policies do not allow '*' principals without a Condition."""
     doc = parse_json_doc(get(args.props, "policy"))
     if doc is UNKNOWN or doc is None:
         return
@@ -51,23 +70,4 @@ def _no_wildcard(args, ctx, report):
                    "Condition (e.g. kms:CallerAccount / aws:PrincipalOrgID).")
 
 
-POLICIES = [
-    resource_policy("aws-kms-key-rotation", "KMS keys rotate their key material yearly.",
-                    [KEY], _rotation,
-        about=About("medium", "security", "https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html")),
-    resource_policy(
-        "aws-kms-key-deletion-window",
-        "KMS keys have a deletion window at or above the threshold.",
-        [KEY, REPLICA_KEY], _deletion_window,
-        {"minimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 30,
-                         "description": "Minimum deletion window in prod and dr-failover "
-                                        "(default 30)."},
-         "drillMinimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
-                              "description": "Minimum deletion window in a dr-drill stack "
-                                             "(default 7)."}},
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html")),
-    resource_policy("aws-kms-key-policy-no-wildcard-principal",
-                    "KMS key policies do not allow '*' principals without a Condition.",
-                    [KEY, REPLICA_KEY], _no_wildcard,
-        about=About("critical", "security", "https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html")),
-]
+POLICIES = rules.policies

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import About, UNKNOWN, get, items, label, stack_policy, tags_of
+from pack_common import UNKNOWN, About, Rules, get, items, label, tags_of
 
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ROUTE = "aws:ec2/route:Route"
@@ -11,11 +11,19 @@ ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 DATA_TIER = "data"
 
 
+rules = Rules()
+
+
 def _tier(res) -> str:
     return tags_of(res.props).get("tier", "")
 
 
+@rules.stack("printflow-data-subnets-no-route-out",
+             About("high", "security", "https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html"))
 def _data_route_tables_closed(stack, ctx, report):
+    """The data subnets' route table has no route out of the VPC, and data subnets use no other route
+    table.
+    """
     tables = stack.of(ROUTE_TABLE)
     data_tables = [t for t in tables if _tier(t) == DATA_TIER]
     for table in data_tables:
@@ -40,9 +48,4 @@ def _data_route_tables_closed(stack, ctx, report):
                    "Associate data subnets only with the data route table.", association.urn)
 
 
-POLICIES = [
-    stack_policy("printflow-data-subnets-no-route-out",
-                 "The data subnets' route table has no route out of the VPC, and data subnets use "
-                 "no other route table.", _data_route_tables_closed,
-        about=About("high", "security", "https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html")),
-]
+POLICIES = rules.policies

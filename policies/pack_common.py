@@ -20,6 +20,7 @@ Conventions (documented in policies/README.md):
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, Optional
 
@@ -221,17 +222,57 @@ def stack_policy(name: str, description: str,
                                  config_schema=schema, **about.metadata)
 
 
-def property_check(prop: str, ok: Callable[[Any], bool], message: str, *, absent: Any = None):
-    """A check of one property (Checkov's BaseResourceValueCheck): an unknown value is skipped,
+def expect(args, report: Callable[[str], None], prop: str, ok: Callable[[Any], bool], message: str, *,
+           absent: Any = None) -> None:
+    """A rule about one property (Checkov's BaseResourceValueCheck): an unknown value is skipped,
     an unset one counts as `absent` (AWS's default), and a value `ok` refuses is reported with
     `message`, formatted with the resource's {name}."""
-    def check(args, ctx, report):
-        value = get(args.props, prop)
-        if value is UNKNOWN:
-            return
-        if not ok(absent if value is None else value):
-            report(message.format(name=args.name))
-    return check
+    value = get(args.props, prop)
+    if value is UNKNOWN:
+        return
+    if not ok(absent if value is None else value):
+        report(message.format(name=args.name))
+
+
+def description_of(check: Callable) -> str:
+    """A policy's description is the first paragraph of its check's docstring."""
+    doc = inspect.getdoc(check) or ""
+    first = doc.split("\n\n", 1)[0]
+    if not first.strip():
+        raise ValueError(f"policy check {check.__name__} needs a docstring: its first paragraph "
+                         "is the policy's description")
+    return " ".join(first.split())
+
+
+class Rules:
+    """The policies of one module, each declared on its check (Checkov's one-class-per-check,
+    as a decorator): the docstring's first paragraph is the description.
+
+        @rules.resource("aws-rds-instance-multi-az", [INSTANCE],
+                        About("high", "reliability", GUIDE + "..."), production_only=True)
+        def _multi_az(args, ctx, report):
+            \"\"\"Production RDS instances are Multi-AZ.\"\"\"
+
+    The decorator registers the policy and returns the check unchanged."""
+
+    def __init__(self) -> None:
+        self.policies: list = []
+
+    def resource(self, name: str, types: Iterable[str], about: About, *,
+                 config: Optional[Dict[str, Dict[str, Any]]] = None, production_only: bool = False):
+        def register(check):
+            self.policies.append(resource_policy(name, description_of(check), types, check, config,
+                                                 about=about, production_only=production_only))
+            return check
+        return register
+
+    def stack(self, name: str, about: About, *, config: Optional[Dict[str, Dict[str, Any]]] = None,
+              production_only: bool = False):
+        def register(check):
+            self.policies.append(stack_policy(name, description_of(check), check, config, about=about,
+                                              production_only=production_only))
+            return check
+        return register
 
 
 @contextlib.contextmanager

@@ -5,14 +5,22 @@ acceptable as a cache. (Named queue_store.py rather than redis.py so it never sh
 from __future__ import annotations
 
 from pack_common import (
-    About, UNKNOWN, fmt_num, for_parameter_group_users, get, label, number, parameters,
-    property_check, resource_policy, stack_policy, tags_of, truthy,
+    UNKNOWN, About, Rules, expect, fmt_num, for_parameter_group_users, get, label, number,
+    parameters, tags_of, truthy,
 )
 
 TOPIC = "aws:sns/topic:Topic"
 MEMORYDB_CLUSTER = "aws:memorydb/cluster:Cluster"
 MEMORYDB_PG = "aws:memorydb/parameterGroup:ParameterGroup"
 ELASTICACHE_RG = "aws:elasticache/replicationGroup:ReplicationGroup"
+
+
+CLUSTER = [MEMORYDB_CLUSTER]
+
+
+GUIDE = "https://docs.aws.amazon.com/memorydb/latest/devguide/"
+ELASTICACHE_GUIDE = "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/"
+rules = Rules()
 
 
 def is_queue_group(args_or_res) -> bool:
@@ -24,7 +32,10 @@ def is_queue_group(args_or_res) -> bool:
     return any(isinstance(t, str) and t is not UNKNOWN and "queue" in t.lower() for t in texts)
 
 
+@rules.resource("aws-elasticache-not-used-for-queues", [ELASTICACHE_RG],
+                About("critical", "reliability", GUIDE + "what-is-memorydb.html"))
 def _no_queue_on_elasticache(args, ctx, report):
+    """Job queues run on MemoryDB, never on an ElastiCache replication group."""
     if is_queue_group(args):
         report(f"ElastiCache replication group '{args.name}' is used as the job queue store. "
                "ElastiCache has no AOF or durable transaction log (appendonly is not supported) "
@@ -33,7 +44,10 @@ def _no_queue_on_elasticache(args, ctx, report):
                "a noeviction parameter group.")
 
 
+@rules.resource("aws-memorydb-parameter-group-noeviction", [MEMORYDB_PG],
+                About("critical", "reliability", GUIDE + "parametergroups.redis.html"))
 def _pg_noeviction(args, ctx, report):
+    """MemoryDB parameter groups set maxmemory-policy=noeviction."""
     value = parameters(args).get("maxmemory-policy")
     if value is UNKNOWN:
         return
@@ -44,21 +58,26 @@ def _pg_noeviction(args, ctx, report):
                "instead of evicting jobs.")
 
 
-def _cache_flags(flags: tuple[tuple[str, str], ...], why: str):
-    """Cache groups (not queue groups: aws-elasticache-not-used-for-queues reports those) set
-    every flag of `flags` (property, argument name) to true."""
-    def check(args, ctx, report):
-        if is_queue_group(args):
-            return
-        off = [arg for prop, arg in flags
-               if get(args.props, prop) is not UNKNOWN and not truthy(get(args.props, prop))]
-        if off:
-            report(f"ElastiCache replication group '{args.name}' does not enable {' and '.join(off)}. "
-                   f"Set both to true{why}.")
-    return check
+def _cache_flags(args, report, flags: dict[str, str], why: str = "") -> None:
+    """A cache group (not a queue group: aws-elasticache-not-used-for-queues reports those) sets
+    every flag of `flags` (property: argument name) to true."""
+    if is_queue_group(args):
+        return
+    off = [arg for prop, arg in flags.items()
+           if get(args.props, prop) is not UNKNOWN and not truthy(get(args.props, prop))]
+    if off:
+        report(f"ElastiCache replication group '{args.name}' does not enable {' and '.join(off)}. "
+               f"Set both to true{why}.")
 
 
+@rules.resource("aws-memorydb-cluster-replicas", CLUSTER,
+                About("high", "reliability", GUIDE + "replication.html"),
+                production_only=True,
+                config={"minimumReplicas": {"type": "number", "minimum": 0, "maximum": 5,
+                                            "default": 1,
+                                            "description": "Minimum replicas per shard (default 1)."}})
 def _replicas(args, ctx, report):
+    """Production MemoryDB clusters have at least one replica per shard."""
     minimum = ctx.num("minimumReplicas")
     v = get(args.props, "numReplicasPerShard")
     if v is UNKNOWN:
@@ -71,7 +90,13 @@ def _replicas(args, ctx, report):
                "primary failure does not lose the queue.")
 
 
+@rules.resource("aws-memorydb-cluster-snapshot-retention", CLUSTER,
+                About("medium", "reliability", GUIDE + "snapshots.html"),
+                config={"minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
+                                        "description": "Minimum snapshot retention in days "
+                                                       "(default 7)."}})
 def _snapshots(args, ctx, report):
+    """MemoryDB clusters keep snapshots for at least the threshold."""
     minimum = ctx.num("minimumDays")
     v = get(args.props, "snapshotRetentionLimit")
     if v is UNKNOWN:
@@ -82,9 +107,13 @@ def _snapshots(args, ctx, report):
                f"{fmt_num(minimum)}. Set snapshot_retention_limit >= {fmt_num(minimum)}.")
 
 
+@rules.stack("aws-memorydb-cluster-events-topic",
+             About("medium", "operations", GUIDE + "memorydbsns.html"))
 def _events_topic_unencrypted(stack, ctx, report):
-    """MemoryDB guide, "Event notifications and Amazon SNS": events are not delivered to a topic
-    encrypted with KMS. Such a cluster's failovers and node replacements reach nobody."""
+    """MemoryDB clusters send events to an SNS topic MemoryDB can publish to (not KMS-encrypted).
+
+    MemoryDB guide, "Event notifications and Amazon SNS": events are not delivered to a topic
+        encrypted with KMS. Such a cluster's failovers and node replacements reach nobody."""
     for c in stack.of(MEMORYDB_CLUSTER):
         for topic in stack.of(TOPIC):
             if not stack.refers_to(c, "snsTopicArn", topic):
@@ -97,7 +126,10 @@ def _events_topic_unencrypted(stack, ctx, report):
                        "lets only memorydb.amazonaws.com (this account) publish.", c.urn)
 
 
+@rules.stack("aws-memorydb-cluster-noeviction-parameter-group",
+             About("critical", "reliability", GUIDE + "parametergroups.html"))
 def _cluster_uses_noeviction_group(stack, ctx, report):
+    """MemoryDB clusters use a custom parameter group with noeviction."""
     for_parameter_group_users(
         stack, stack.of(MEMORYDB_CLUSTER), MEMORYDB_PG, "maxmemory-policy", lambda v: v == "noeviction",
         report,
@@ -110,74 +142,59 @@ def _cluster_uses_noeviction_group(stack, ctx, report):
                             "maxmemory-policy is not noeviction. Set it to noeviction."))
 
 
-CLUSTER = [MEMORYDB_CLUSTER]
+@rules.resource("aws-elasticache-cache-encryption", [ELASTICACHE_RG],
+                About("high", "security", ELASTICACHE_GUIDE + "encryption.html"))
+def _elasticache_cache_encryption(args, ctx, report):
+    """ElastiCache cache groups encrypt at rest and in transit."""
+    _cache_flags(args, report, {"atRestEncryptionEnabled": "at_rest_encryption_enabled",
+                                "transitEncryptionEnabled": "transit_encryption_enabled"})
 
-POLICIES = [
-    stack_policy("aws-memorydb-cluster-events-topic",
-                 "MemoryDB clusters send events to an SNS topic MemoryDB can publish to (not "
-                 "KMS-encrypted).", _events_topic_unencrypted,
-        about=About("medium", "operations", "https://docs.aws.amazon.com/memorydb/latest/devguide/memorydbsns.html")),
-    resource_policy("aws-elasticache-not-used-for-queues",
-                    "Job queues run on MemoryDB, never on an ElastiCache replication group.",
-                    [ELASTICACHE_RG], _no_queue_on_elasticache,
-        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/what-is-memorydb.html")),
-    resource_policy("aws-elasticache-cache-encryption",
-                    "ElastiCache cache groups encrypt at rest and in transit.",
-                    [ELASTICACHE_RG], _cache_flags((
-                        ("atRestEncryptionEnabled", "at_rest_encryption_enabled"),
-                        ("transitEncryptionEnabled", "transit_encryption_enabled")), ""),
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/encryption.html")),
-    resource_policy("aws-elasticache-cache-multi-az",
-                    "Production ElastiCache cache groups are Multi-AZ with automatic failover.",
-                    [ELASTICACHE_RG], _cache_flags((
-                        ("multiAzEnabled", "multi_az_enabled"),
-                        ("automaticFailoverEnabled", "automatic_failover_enabled")),
-                        " so a node failure fails over to another zone"), production_only=True,
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html")),
-    resource_policy("aws-memorydb-parameter-group-noeviction",
-                    "MemoryDB parameter groups set maxmemory-policy=noeviction.",
-                    [MEMORYDB_PG], _pg_noeviction,
-        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/parametergroups.redis.html")),
-    stack_policy("aws-memorydb-cluster-noeviction-parameter-group",
-                 "MemoryDB clusters use a custom parameter group with noeviction.",
-                 _cluster_uses_noeviction_group,
-        about=About("critical", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/parametergroups.html")),
-    resource_policy("aws-memorydb-cluster-replicas",
-                    "Production MemoryDB clusters have at least one replica per shard.",
-                    CLUSTER, _replicas, production_only=True, config=
-                    {"minimumReplicas": {"type": "number", "minimum": 0, "maximum": 5,
-                                         "default": 1,
-                                         "description": "Minimum replicas per shard (default 1)."}},
-        about=About("high", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/replication.html")),
-    resource_policy("aws-memorydb-cluster-tls", "MemoryDB clusters use TLS.", CLUSTER, property_check(
-        "tlsEnabled", truthy, "MemoryDB cluster '{name}' disables TLS. Set tls_enabled=True.", absent=True),
-        about=About("high", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/in-transit-encryption.html")),
-    resource_policy("aws-memorydb-cluster-kms",
-                    "MemoryDB clusters are encrypted with a customer-managed KMS key.",
-                    CLUSTER, property_check(
-                        "kmsKeyArn", bool, "MemoryDB cluster '{name}' is encrypted at rest with the "
-                        "AWS-owned key. Set kms_key_arn to the queue KMS key."),
-        about=About("high", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/at-rest-encryption.html")),
-    resource_policy("aws-memorydb-cluster-snapshot-retention",
-                    "MemoryDB clusters keep snapshots for at least the threshold.",
-                    CLUSTER, _snapshots,
-                    {"minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
-                                     "description": "Minimum snapshot retention in days "
-                                                    "(default 7)."}},
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/snapshots.html")),
-    resource_policy("aws-memorydb-cluster-acl",
-                    "MemoryDB clusters use an access-control list other than open-access.",
-                    CLUSTER, property_check(
-                        "aclName", lambda v: bool(v) and v != "open-access",
-                        "MemoryDB cluster '{name}' uses the open-access ACL, so any client in the "
-                        "network can read and write the queue. Create an aws.memorydb.Acl with a "
-                        "password-protected user and set acl_name to it."),
-        about=About("critical", "security", "https://docs.aws.amazon.com/memorydb/latest/devguide/clusters.acls.html")),
-    resource_policy("aws-memorydb-cluster-final-snapshot",
-                    "Production MemoryDB clusters take a final snapshot on deletion.",
-                    CLUSTER, property_check(
-                        "finalSnapshotName", bool, "MemoryDB cluster '{name}' has no "
-                        "final_snapshot_name, so deleting it discards the queue. Set final_snapshot_name."),
-                    production_only=True,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/memorydb/latest/devguide/snapshots-manual.html")),
-]
+
+@rules.resource("aws-elasticache-cache-multi-az", [ELASTICACHE_RG],
+                About("medium", "reliability", ELASTICACHE_GUIDE + "AutoFailover.html"),
+                production_only=True)
+def _elasticache_cache_multi_az(args, ctx, report):
+    """Production ElastiCache cache groups are Multi-AZ with automatic failover."""
+    _cache_flags(args, report, {"multiAzEnabled": "multi_az_enabled",
+                                "automaticFailoverEnabled": "automatic_failover_enabled"},
+                 " so a node failure fails over to another zone")
+
+
+@rules.resource("aws-memorydb-cluster-tls", CLUSTER,
+                About("high", "security", GUIDE + "in-transit-encryption.html"))
+def _memorydb_cluster_tls(args, ctx, report):
+    """MemoryDB clusters use TLS."""
+    expect(args, report, "tlsEnabled", truthy,
+           "MemoryDB cluster '{name}' disables TLS. Set tls_enabled=True.", absent=True)
+
+
+@rules.resource("aws-memorydb-cluster-kms", CLUSTER,
+                About("high", "security", GUIDE + "at-rest-encryption.html"))
+def _memorydb_cluster_kms(args, ctx, report):
+    """MemoryDB clusters are encrypted with a customer-managed KMS key."""
+    expect(args, report, "kmsKeyArn", bool,
+           "MemoryDB cluster '{name}' is encrypted at rest with the AWS-owned key. Set "
+           "kms_key_arn to the queue KMS key.")
+
+
+@rules.resource("aws-memorydb-cluster-acl", CLUSTER,
+                About("critical", "security", GUIDE + "clusters.acls.html"))
+def _memorydb_cluster_acl(args, ctx, report):
+    """MemoryDB clusters use an access-control list other than open-access."""
+    expect(args, report, "aclName", lambda v: bool(v) and v != "open-access",
+           "MemoryDB cluster '{name}' uses the open-access ACL, so any client in the network can "
+           "read and write the queue. Create an aws.memorydb.Acl with a password-protected user "
+           "and set acl_name to it.")
+
+
+@rules.resource("aws-memorydb-cluster-final-snapshot", CLUSTER,
+                About("high", "reliability", GUIDE + "snapshots-manual.html"),
+                production_only=True)
+def _memorydb_cluster_final_snapshot(args, ctx, report):
+    """Production MemoryDB clusters take a final snapshot on deletion."""
+    expect(args, report, "finalSnapshotName", bool,
+           "MemoryDB cluster '{name}' has no final_snapshot_name, so deleting it discards the "
+           "queue. Set final_snapshot_name.")
+
+
+POLICIES = rules.policies

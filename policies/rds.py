@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from pack_common import (
-    About, UNKNOWN, as_list, fmt_num, for_parameter_group_users, get, is_secret, label, number, one,
-    parameters, per_resource, property_check, resource_policy, stack_policy, truthy,
+    UNKNOWN, About, Rules, as_list, expect, fmt_num, for_parameter_group_users, get, is_secret,
+    label, number, one, parameters, per_resource, truthy,
 )
 
 INSTANCE = "aws:rds/instance:Instance"
 PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 BACKUP_REPLICATION = ("aws:rds/instanceAutomatedBackupsReplication:"
                       "InstanceAutomatedBackupsReplication")
+
+
+RETENTION_SCHEMA = {
+    "minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 35,
+                    "description": "Minimum backup retention in days for prod and dr-failover "
+                                   "(default 35)."},
+}
+
+
+GUIDE = "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/"
+rules = Rules()
 
 
 def is_restored(props) -> bool:
@@ -23,7 +34,14 @@ def is_read_replica(props) -> bool:
     return src is UNKNOWN or bool(src)
 
 
+@rules.resource("aws-rds-instance-backup-retention", [INSTANCE],
+                About("high", "reliability", GUIDE + "USER_WorkingWithAutomatedBackups.html"),
+                config={**RETENTION_SCHEMA,
+                        "drillMinimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
+                                             "description": "Minimum backup retention in a dr-drill stack "
+                                                            "(default 7)."}})
 def _backup_retention(args, ctx, report):
+    """RDS instances keep automated backups at least as long as the threshold."""
     if is_read_replica(args.props):
         return
     minimum = ctx.num("minimumDays") if ctx.serves_production else ctx.num("drillMinimumDays")
@@ -38,7 +56,10 @@ def _backup_retention(args, ctx, report):
                f"{fmt_num(minimum)}.")
 
 
+@rules.resource("aws-rds-instance-storage-encrypted", [INSTANCE],
+                About("high", "security", GUIDE + "Overview.Encryption.html"))
 def _encrypted(args, ctx, report):
+    """RDS storage is encrypted with a customer-managed KMS key."""
     enc, key = get(args.props, "storageEncrypted"), get(args.props, "kmsKeyId")
     if UNKNOWN in (enc, key):
         return
@@ -47,7 +68,11 @@ def _encrypted(args, ctx, report):
                "storage_encrypted=True and kms_key_id to the database key.")
 
 
+@rules.resource("aws-rds-instance-final-snapshot", [INSTANCE],
+                About("high", "reliability", GUIDE + "USER_DeleteInstance.html"),
+                production_only=True)
 def _final_snapshot(args, ctx, report):
+    """Production RDS instances keep a final snapshot on deletion."""
     skip, ident = get(args.props, "skipFinalSnapshot"), get(args.props, "finalSnapshotIdentifier")
     if UNKNOWN in (skip, ident):
         return
@@ -56,7 +81,13 @@ def _final_snapshot(args, ctx, report):
                "skip_final_snapshot=False and a final_snapshot_identifier.")
 
 
+@rules.resource("aws-rds-instance-log-exports", [INSTANCE],
+                About("medium", "operations", GUIDE + "USER_LogAccess.Procedural.UploadtoCloudWatch.html"),
+                config={"requiredExports": {"type": "array", "items": {"type": "string"},
+                                            "default": ["postgresql", "upgrade"],
+                                            "description": "Log types that must be exported."}})
 def _log_exports(args, ctx, report):
+    """RDS instances export the postgresql and upgrade logs to CloudWatch."""
     v = get(args.props, "enabledCloudwatchLogsExports")
     if v is UNKNOWN:
         return
@@ -67,7 +98,10 @@ def _log_exports(args, ctx, report):
                "CloudWatch. Add them to enabled_cloudwatch_logs_exports.")
 
 
+@rules.resource("aws-rds-instance-managed-master-password", [INSTANCE],
+                About("critical", "security", GUIDE + "rds-secrets-manager.html"))
 def _master_password(args, ctx, report):
+    """The RDS master password is managed by RDS or comes from a secret."""
     managed = get(args.props, "manageMasterUserPassword")
     if managed is UNKNOWN or truthy(managed):
         return
@@ -87,7 +121,10 @@ def _master_password(args, ctx, report):
                "(pulumi.Output.secret / a random.RandomPassword result).")
 
 
+@rules.resource("aws-rds-parameter-group-force-ssl", [PARAMETER_GROUP],
+                About("high", "security", GUIDE + "PostgreSQL.Concepts.General.SSL.html"))
 def _parameter_group_force_ssl(args, ctx, report):
+    """PostgreSQL parameter groups set rds.force_ssl=1."""
     family = get(args.props, "family")
     if family is UNKNOWN or not (isinstance(family, str) and family.startswith("postgres")):
         return
@@ -99,7 +136,11 @@ def _parameter_group_force_ssl(args, ctx, report):
                "connect without TLS. Add the parameter rds.force_ssl with value '1'.")
 
 
+@rules.resource("aws-rds-backup-replication-encrypted", [BACKUP_REPLICATION],
+                About("high", "reliability", GUIDE + "USER_ReplicateBackups.html"),
+                config=RETENTION_SCHEMA)
 def _backup_replication_kms(args, ctx, report):
+    """Cross-region automated-backup replication uses a KMS key and keeps enough days."""
     key = get(args.props, "kmsKeyId")
     if key is UNKNOWN:
         return
@@ -126,7 +167,10 @@ def _unmanaged_group(inst, name) -> str:
             "with rds.force_ssl=1.")
 
 
+@rules.stack("aws-rds-instance-force-ssl-parameter-group",
+             About("high", "security", GUIDE + "PostgreSQL.Concepts.General.SSL.html"))
 def _uses_force_ssl_group(stack, ctx, report):
+    """PostgreSQL instances use a parameter group from this stack with rds.force_ssl=1."""
     postgres = [i for i in stack.of(INSTANCE)
                 if not (isinstance(get(i.props, "engine"), str) and not get(i.props, "engine").startswith("postgres"))]
     for_parameter_group_users(
@@ -136,7 +180,12 @@ def _uses_force_ssl_group(stack, ctx, report):
                                "does not set rds.force_ssl=1. Add that parameter."))
 
 
+@rules.stack("aws-rds-instance-backups-replicated",
+             About("high", "reliability", GUIDE + "USER_ReplicateBackups.html"))
 def _backups_replicated(stack, ctx, report):
+    """Primary RDS instances replicate automated backups to the DR region; DR instances restore from
+    them.
+    """
     replications = stack.of(BACKUP_REPLICATION)
     for inst in stack.of(INSTANCE):
         with per_resource():
@@ -169,87 +218,51 @@ def _backups_replicated(stack, ctx, report):
                            f"source ({src_region}). Create it in {ctx.dr_region}.", r.urn)
 
 
-RETENTION_SCHEMA = {
-    "minimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 35,
-                    "description": "Minimum backup retention in days for prod and dr-failover "
-                                   "(default 35)."},
-}
+@rules.resource("aws-rds-instance-multi-az", [INSTANCE],
+                About("high", "reliability", GUIDE + "Concepts.MultiAZSingleStandby.html"),
+                production_only=True)
+def _rds_instance_multi_az(args, ctx, report):
+    """Production RDS instances are Multi-AZ."""
+    expect(args, report, "multiAz", truthy,
+           "RDS instance '{name}' is single-AZ in a production stack. Set multi_az=True so a "
+           "zone failure does not take the database down.")
 
-POLICIES = [
-    resource_policy(
-        "aws-rds-instance-backup-retention",
-        "RDS instances keep automated backups at least as long as the threshold.",
-        [INSTANCE], _backup_retention,
-        {**RETENTION_SCHEMA,
-         "drillMinimumDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7,
-                              "description": "Minimum backup retention in a dr-drill stack "
-                                             "(default 7)."}},
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html")),
-    resource_policy(
-        "aws-rds-instance-multi-az", "Production RDS instances are Multi-AZ.", [INSTANCE],
-        property_check("multiAz", truthy, "RDS instance '{name}' is single-AZ in a production stack. "
-                       "Set multi_az=True so a zone failure does not take the database down."),
-        production_only=True, about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZSingleStandby.html")),
-    resource_policy("aws-rds-instance-storage-encrypted",
-                    "RDS storage is encrypted with a customer-managed KMS key.",
-                    [INSTANCE], _encrypted,
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html")),
-    resource_policy(
-        "aws-rds-instance-not-public", "RDS instances are not publicly accessible.", [INSTANCE],
-        property_check("publiclyAccessible", lambda v: not truthy(v),
-                       "RDS instance '{name}' is publicly accessible. Set publicly_accessible=False; "
-                       "the apps reach it inside the VPC."),
-        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html")),
-    resource_policy(
-        "aws-rds-instance-deletion-protection", "Production RDS instances have deletion protection.",
-        [INSTANCE], property_check("deletionProtection", truthy,
-                                   "RDS instance '{name}' has no deletion protection in a production "
-                                   "stack. Set deletion_protection=True."),
-        production_only=True, about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html")),
-    resource_policy("aws-rds-instance-final-snapshot",
-                    "Production RDS instances keep a final snapshot on deletion.",
-                    [INSTANCE], _final_snapshot, production_only=True,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html")),
-    resource_policy(
-        "aws-rds-instance-log-exports",
-        "RDS instances export the postgresql and upgrade logs to CloudWatch.",
-        [INSTANCE], _log_exports,
-        {"requiredExports": {"type": "array", "items": {"type": "string"},
-                             "default": ["postgresql", "upgrade"],
-                             "description": "Log types that must be exported."}},
-        about=About("medium", "operations", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html")),
-    resource_policy(
-        "aws-rds-instance-copy-tags-to-snapshot", "RDS instances copy their tags to snapshots.",
-        [INSTANCE], property_check("copyTagsToSnapshot", truthy,
-                                   "RDS instance '{name}' does not copy its tags to snapshots, so "
-                                   "backups lose their app/env/owner tags. Set copy_tags_to_snapshot=True."),
-        about=About("low", "operations", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html")),
-    resource_policy("aws-rds-instance-managed-master-password",
-                    "The RDS master password is managed by RDS or comes from a secret.",
-                    [INSTANCE], _master_password,
-        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html")),
-    resource_policy("aws-rds-instance-auto-minor-version-upgrade",
-                    "RDS instances take automatic minor version upgrades.",
-                    [INSTANCE], property_check(
-                        "autoMinorVersionUpgrade", truthy,
-                        "RDS instance '{name}' disables automatic minor version upgrades, so "
-                        "security patches are not applied. Set auto_minor_version_upgrade=True.",
-                        absent=True),
-        about=About("low", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html")),
-    resource_policy("aws-rds-parameter-group-force-ssl",
-                    "PostgreSQL parameter groups set rds.force_ssl=1.",
-                    [PARAMETER_GROUP], _parameter_group_force_ssl,
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html")),
-    resource_policy("aws-rds-backup-replication-encrypted",
-                    "Cross-region automated-backup replication uses a KMS key and keeps enough "
-                    "days.", [BACKUP_REPLICATION], _backup_replication_kms, RETENTION_SCHEMA,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html")),
-    stack_policy("aws-rds-instance-force-ssl-parameter-group",
-                 "PostgreSQL instances use a parameter group from this stack with "
-                 "rds.force_ssl=1.", _uses_force_ssl_group,
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html")),
-    stack_policy("aws-rds-instance-backups-replicated",
-                 "Primary RDS instances replicate automated backups to the DR region; DR "
-                 "instances restore from them.", _backups_replicated,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReplicateBackups.html")),
-]
+
+@rules.resource("aws-rds-instance-not-public", [INSTANCE],
+                About("critical", "security", GUIDE + "USER_VPC.WorkingWithRDSInstanceinaVPC.html"))
+def _rds_instance_not_public(args, ctx, report):
+    """RDS instances are not publicly accessible."""
+    expect(args, report, "publiclyAccessible", lambda v: not truthy(v),
+           "RDS instance '{name}' is publicly accessible. Set publicly_accessible=False; the "
+           "apps reach it inside the VPC.")
+
+
+@rules.resource("aws-rds-instance-deletion-protection", [INSTANCE],
+                About("high", "reliability", GUIDE + "USER_DeleteInstance.html"),
+                production_only=True)
+def _rds_instance_deletion_protection(args, ctx, report):
+    """Production RDS instances have deletion protection."""
+    expect(args, report, "deletionProtection", truthy,
+           "RDS instance '{name}' has no deletion protection in a production stack. Set "
+           "deletion_protection=True.")
+
+
+@rules.resource("aws-rds-instance-copy-tags-to-snapshot", [INSTANCE],
+                About("low", "operations", GUIDE + "USER_Tagging.html"))
+def _rds_instance_copy_tags_to_snapshot(args, ctx, report):
+    """RDS instances copy their tags to snapshots."""
+    expect(args, report, "copyTagsToSnapshot", truthy,
+           "RDS instance '{name}' does not copy its tags to snapshots, so backups lose their "
+           "app/env/owner tags. Set copy_tags_to_snapshot=True.")
+
+
+@rules.resource("aws-rds-instance-auto-minor-version-upgrade", [INSTANCE],
+                About("low", "security", GUIDE + "USER_UpgradeDBInstance.Upgrading.html"))
+def _rds_instance_auto_minor_version_upgrade(args, ctx, report):
+    """RDS instances take automatic minor version upgrades."""
+    expect(args, report, "autoMinorVersionUpgrade", truthy,
+           "RDS instance '{name}' disables automatic minor version upgrades, so security patches "
+           "are not applied. Set auto_minor_version_upgrade=True.", absent=True)
+
+
+POLICIES = rules.policies

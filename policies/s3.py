@@ -5,8 +5,8 @@ sub-resource is a violation)."""
 from __future__ import annotations
 
 from pack_common import (
-    About, UNKNOWN, as_list, fmt_num, get, items, label, number, one, parse_json_doc, per_resource,
-    property_check, resource_policy, stack_policy, tags_of, truthy,
+    UNKNOWN, About, Rules, as_list, expect, fmt_num, get, items, label, number, one,
+    parse_json_doc, per_resource, tags_of, truthy,
 )
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -24,6 +24,16 @@ PRINT_TIER = "print-files"
 REPLICA_TIER = "print-files-replica"
 BACKUP_TIER = "backup"
 LOCKED_TIERS = [PRINT_TIER, REPLICA_TIER, BACKUP_TIER]
+
+
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+TIERS_SCHEMA = {"tiers": {"type": "array", "items": {"type": "string"}, "default": LOCKED_TIERS,
+                          "description": "data-tier tag values whose buckets need Object Lock."}}
+
+
+GUIDE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+rules = Rules()
 
 
 def tier(res) -> str:
@@ -65,7 +75,13 @@ def for_bucket_parts(stack, report, part_type, missing, check, applies=None) -> 
 
 # -- resource policies ---------------------------------------------------------------------------
 
+@rules.resource("aws-s3-bucket-required-tags", [BUCKET],
+                About("low", "operations", GUIDE + "tagging-managing.html"),
+                config={"requiredTags": {"type": "array", "items": {"type": "string"},
+                                         "default": ["app", "env", "owner", TIER_TAG],
+                                         "description": "Tags every bucket must have."}})
 def _required_tags(args, ctx, report):
+    """S3 buckets carry the app, env, owner and data-tier tags."""
     tags = tags_of(args.props)
     if get(args.props, "tags") is UNKNOWN:
         return
@@ -76,8 +92,11 @@ def _required_tags(args, ctx, report):
                "files, replicas and backups apart.")
 
 
-
+@rules.resource("aws-s3-bucket-object-lock-enabled", [BUCKET],
+                About("high", "reliability", GUIDE + "object-lock.html"),
+                config=TIERS_SCHEMA)
 def _object_lock_enabled(args, ctx, report):
+    """Print-file, replica and backup buckets are created with Object Lock enabled."""
     t = tags_of(args.props).get(TIER_TAG)
     if t not in (ctx["tiers"] or []):
         return
@@ -91,7 +110,10 @@ def _object_lock_enabled(args, ctx, report):
 
 # -- stack policies ------------------------------------------------------------------------------
 
+@rules.stack("aws-s3-bucket-versioning-enabled",
+             About("high", "reliability", GUIDE + "Versioning.html"))
 def _versioning(stack, ctx, report):
+    """Every S3 bucket has a BucketVersioning resource with status Enabled."""
     def check(b, parts):
         for s in parts:
             status = get(s.props, "versioningConfiguration", "status")
@@ -122,7 +144,19 @@ def _minimum_lock_days(ctx, b) -> float:
     return ctx.num("backupMinimumRetentionDays" if is_backup_bucket(b) else "minimumRetentionDays")
 
 
+@rules.stack("aws-s3-bucket-object-lock-retention",
+             About("high", "reliability", GUIDE + "object-lock.html"),
+             config={**TIERS_SCHEMA,
+                     "minimumRetentionDays": {"type": "number", "minimum": 1, "default": 35,
+                                              "description": "Minimum default Object Lock retention in "
+                                                             "days for print-file buckets (default 35)."},
+                     "backupMinimumRetentionDays": {"type": "number", "minimum": 1, "default": 7,
+                                                    "description": "Minimum default Object Lock retention "
+                                                                   "in days for backup buckets (default 7; "
+                                                                   "the lifecycle keeps weekly/monthly "
+                                                                   "dumps longer)."}})
 def _object_lock_retention(stack, ctx, report):
+    """Object Lock buckets have a default retention at or above the threshold."""
     def applies(b):
         return tier(b) in (ctx["tiers"] or []) or is_backup_bucket(b)
 
@@ -146,7 +180,10 @@ def _object_lock_retention(stack, ctx, report):
         check, applies)
 
 
+@rules.stack("aws-s3-backup-bucket-compliance-lock",
+             About("high", "reliability", GUIDE + "object-lock.html"))
 def _backup_compliance(stack, ctx, report):
+    """Backup buckets (tag data-tier=backup or role=backup) use Object Lock COMPLIANCE mode."""
     def check(b, subs):
         for s in subs:
             mode = get(one(get(one(get(s.props, "rule")), "defaultRetention")), "mode")
@@ -160,7 +197,10 @@ def _backup_compliance(stack, ctx, report):
         check, is_backup_bucket)
 
 
+@rules.stack("aws-s3-bucket-sse-kms-cmk",
+             About("high", "security", GUIDE + "UsingKMSEncryption.html"))
 def _sse_kms(stack, ctx, report):
+    """Every S3 bucket is encrypted with SSE-KMS using a customer-managed key."""
     def encrypted_with_cmk(s) -> bool:
         for r in items(get(s.props, "rules")):
             d = one(get(r, "applyServerSideEncryptionByDefault"))
@@ -180,10 +220,10 @@ def _sse_kms(stack, ctx, report):
         "Add one with sse_algorithm 'aws:kms' and a customer-managed kms_master_key_id."), check)
 
 
-PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-
-
+@rules.stack("aws-s3-bucket-public-access-block",
+             About("critical", "security", GUIDE + "access-control-block-public-access.html"))
 def _public_access_block(stack, ctx, report):
+    """Every S3 bucket has a public access block with all four flags on."""
     def check(b, subs):
         for s in subs:
             off = [f for f in PAB_FLAGS if get(s.props, f) is not UNKNOWN and not truthy(get(s.props, f))]
@@ -195,7 +235,10 @@ def _public_access_block(stack, ctx, report):
         "BucketPublicAccessBlock", "Add one with all four block/ignore/restrict flags set to true."), check)
 
 
+@rules.stack("aws-s3-bucket-ownership-enforced",
+             About("medium", "security", GUIDE + "about-object-ownership.html"))
 def _ownership(stack, ctx, report):
+    """Every S3 bucket uses BucketOwnerEnforced object ownership (no ACLs)."""
     def check(b, subs):
         for s in subs:
             own = get(one(get(s.props, "rule")), "objectOwnership")
@@ -224,7 +267,10 @@ def _denies_insecure_transport(doc) -> bool:
     return False
 
 
+@rules.stack("aws-s3-bucket-tls-only",
+             About("high", "security", GUIDE + "security-best-practices.html"))
 def _tls_only(stack, ctx, report):
+    """Every S3 bucket has a policy that denies requests without TLS."""
     def check(b, subs):
         docs = [parse_json_doc(get(s.props, "policy")) for s in subs]
         if any(d is UNKNOWN for d in docs):
@@ -238,7 +284,21 @@ def _tls_only(stack, ctx, report):
         "BucketPolicy", "Add a bucket policy that denies s3:* when aws:SecureTransport is 'false'."), check)
 
 
+@rules.stack("aws-s3-bucket-noncurrent-version-retention",
+             About("high", "reliability", GUIDE + "object-lifecycle-mgmt.html"),
+             config={"tiers": {"type": "array", "items": {"type": "string"},
+                               "default": [PRINT_TIER, REPLICA_TIER],
+                               "description": "data-tier tag values whose buckets are checked (default the "
+                                              "print-file tiers; backup buckets have their own tiered "
+                                              "lifecycle)."},
+                     "minimumNoncurrentDays": {"type": "number", "minimum": 1, "default": 35,
+                                               "description": "Minimum noncurrent-version expiration in "
+                                                              "days (default 35, the RDS backup retention)."},
+                     "requireLifecycle": {"type": "boolean", "default": True,
+                                          "description": "Require a lifecycle configuration on tiered "
+                                                         "buckets (default true)."}})
 def _lifecycle(stack, ctx, report):
+    """Noncurrent object versions are kept at least as long as database backups."""
     minimum = ctx.num("minimumNoncurrentDays")
 
     def check(b, subs):
@@ -260,90 +320,14 @@ def _lifecycle(stack, ctx, report):
                      lambda b: tier(b) in (ctx["tiers"] or []))
 
 
-TIERS_SCHEMA = {"tiers": {"type": "array", "items": {"type": "string"}, "default": LOCKED_TIERS,
-                          "description": "data-tier tag values whose buckets need Object Lock."}}
+@rules.resource("aws-s3-bucket-no-force-destroy", [BUCKET],
+                About("high", "reliability", "https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucket/"),
+                production_only=True)
+def _s3_bucket_no_force_destroy(args, ctx, report):
+    """S3 buckets in a production stack do not set forceDestroy."""
+    expect(args, report, "forceDestroy", lambda v: not truthy(v),
+           "S3 bucket '{name}' sets forceDestroy=true in a production stack, so a `pulumi "
+           "destroy` would delete every object. Remove forceDestroy (or set it to false).")
 
-POLICIES = [
-    resource_policy(
-        "aws-s3-bucket-required-tags",
-        "S3 buckets carry the app, env, owner and data-tier tags.",
-        [BUCKET], _required_tags,
-        {"requiredTags": {"type": "array", "items": {"type": "string"},
-                          "default": ["app", "env", "owner", TIER_TAG],
-                          "description": "Tags every bucket must have."}},
-        about=About("low", "operations", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-managing.html")),
-    resource_policy(
-        "aws-s3-bucket-no-force-destroy",
-        "S3 buckets in a production stack do not set forceDestroy.",
-        [BUCKET], property_check("forceDestroy", lambda v: not truthy(v),
-                                 "S3 bucket '{name}' sets forceDestroy=true in a production stack, so "
-                                 "a `pulumi destroy` would delete every object. Remove forceDestroy "
-                                 "(or set it to false)."),
-        production_only=True,
-        about=About("high", "reliability", "https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucket/")),
-    resource_policy(
-        "aws-s3-bucket-object-lock-enabled",
-        "Print-file, replica and backup buckets are created with Object Lock enabled.",
-        [BUCKET], _object_lock_enabled, TIERS_SCHEMA,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
-    stack_policy(
-        "aws-s3-bucket-versioning-enabled",
-        "Every S3 bucket has a BucketVersioning resource with status Enabled.",
-        _versioning,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/Versioning.html")),
-    stack_policy(
-        "aws-s3-bucket-object-lock-retention",
-        "Object Lock buckets have a default retention at or above the threshold.",
-        _object_lock_retention,
-        {**TIERS_SCHEMA,
-         "minimumRetentionDays": {"type": "number", "minimum": 1, "default": 35,
-                                  "description": "Minimum default Object Lock retention in "
-                                                 "days for print-file buckets (default 35)."},
-         "backupMinimumRetentionDays": {"type": "number", "minimum": 1, "default": 7,
-                                        "description": "Minimum default Object Lock retention "
-                                                       "in days for backup buckets (default 7; "
-                                                       "the lifecycle keeps weekly/monthly "
-                                                       "dumps longer)."}},
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
-    stack_policy(
-        "aws-s3-backup-bucket-compliance-lock",
-        "Backup buckets (tag data-tier=backup or role=backup) use Object Lock COMPLIANCE mode.",
-        _backup_compliance,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html")),
-    stack_policy(
-        "aws-s3-bucket-sse-kms-cmk",
-        "Every S3 bucket is encrypted with SSE-KMS using a customer-managed key.",
-        _sse_kms,
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html")),
-    stack_policy(
-        "aws-s3-bucket-public-access-block",
-        "Every S3 bucket has a public access block with all four flags on.",
-        _public_access_block,
-        about=About("critical", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html")),
-    stack_policy(
-        "aws-s3-bucket-ownership-enforced",
-        "Every S3 bucket uses BucketOwnerEnforced object ownership (no ACLs).",
-        _ownership,
-        about=About("medium", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html")),
-    stack_policy(
-        "aws-s3-bucket-tls-only",
-        "Every S3 bucket has a policy that denies requests without TLS.",
-        _tls_only,
-        about=About("high", "security", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html")),
-    stack_policy(
-        "aws-s3-bucket-noncurrent-version-retention",
-        "Noncurrent object versions are kept at least as long as database backups.",
-        _lifecycle,
-        {"tiers": {"type": "array", "items": {"type": "string"},
-                   "default": [PRINT_TIER, REPLICA_TIER],
-                   "description": "data-tier tag values whose buckets are checked (default the "
-                                  "print-file tiers; backup buckets have their own tiered "
-                                  "lifecycle)."},
-         "minimumNoncurrentDays": {"type": "number", "minimum": 1, "default": 35,
-                                   "description": "Minimum noncurrent-version expiration in "
-                                                  "days (default 35, the RDS backup retention)."},
-         "requireLifecycle": {"type": "boolean", "default": True,
-                              "description": "Require a lifecycle configuration on tiered "
-                                             "buckets (default true)."}},
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html")),
-]
+
+POLICIES = rules.policies

@@ -3,8 +3,12 @@ metrics, delete markers, SSE-KMS objects re-encrypted with a DR key)."""
 
 from __future__ import annotations
 
-from pack_common import About, UNKNOWN, fmt_num, get, items, label, number, one, per_resource, stack_policy
+from pack_common import UNKNOWN, About, Rules, fmt_num, get, items, label, number, one, per_resource
 from s3 import BUCKET, PRINT_TIER, REPLICATION, _missing, _sub, tier
+
+GUIDE = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/"
+rules = Rules()
+
 
 def _print_buckets(stack):
     return [b for b in stack.of(BUCKET) if tier(b) == PRINT_TIER]
@@ -16,7 +20,10 @@ def _replication_rules(stack, b):
                   if r is not UNKNOWN and get(r, "status") != "Disabled"]
 
 
+@rules.stack("aws-s3-print-bucket-cross-region-replication",
+             About("high", "reliability", GUIDE + "replication.html"))
 def _replication(stack, ctx, report):
+    """The print-files bucket replicates to a bucket in another region."""
     if not ctx.is_prod:
         return
     for b in _print_buckets(stack):
@@ -66,7 +73,12 @@ def _rule_label(r, b) -> str:
     return f"S3 replication rule '{get(r, 'id') or '?'}' of bucket {label(b)}"
 
 
+@rules.stack("aws-s3-replication-time-control",
+             About("medium", "reliability", GUIDE + "replication-time-control.html"),
+             config={"minutes": {"type": "number", "enum": [15], "default": 15,
+                                 "description": "RTC threshold in minutes (S3 only supports 15)."}})
 def _rtc(stack, ctx, report):
+    """Print-file replication uses Replication Time Control (15 minutes) with metrics."""
     minutes_required = ctx.num("minutes")
     for b, s, r in _print_replication_rules(stack, ctx):
         dest = one(get(r, "destination"))
@@ -84,7 +96,10 @@ def _rtc(stack, ctx, report):
                    f"{fmt_num(minutes_required)}) on {label(s)}.", s.urn)
 
 
+@rules.stack("aws-s3-replication-delete-markers",
+             About("medium", "reliability", GUIDE + "delete-marker-replication.html"))
 def _delete_markers(stack, ctx, report):
+    """Print-file replication replicates delete markers."""
     for b, s, r in _print_replication_rules(stack, ctx):
         st = get(one(get(r, "deleteMarkerReplication")), "status")
         if st is not UNKNOWN and st != "Enabled":
@@ -93,7 +108,10 @@ def _delete_markers(stack, ctx, report):
                    f"on {label(s)}.", s.urn)
 
 
+@rules.stack("aws-s3-replication-kms-objects",
+             About("high", "reliability", GUIDE + "replication-config-for-kms-objects.html"))
 def _replication_kms(stack, ctx, report):
+    """Print-file replication includes SSE-KMS objects and re-encrypts them with a DR key."""
     for b, s, r in _print_replication_rules(stack, ctx):
         ssc = one(get(r, "sourceSelectionCriteria"))
         sse = get(one(get(ssc, "sseKmsEncryptedObjects")), "status")
@@ -107,27 +125,4 @@ def _replication_kms(stack, ctx, report):
                    f"{label(s)}.", s.urn)
 
 
-POLICIES = [
-    stack_policy(
-        "aws-s3-print-bucket-cross-region-replication",
-        "The print-files bucket replicates to a bucket in another region.",
-        _replication,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication.html")),
-    stack_policy(
-        "aws-s3-replication-time-control",
-        "Print-file replication uses Replication Time Control (15 minutes) with metrics.",
-        _rtc,
-        {"minutes": {"type": "number", "enum": [15], "default": 15,
-                     "description": "RTC threshold in minutes (S3 only supports 15)."}},
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html")),
-    stack_policy(
-        "aws-s3-replication-delete-markers",
-        "Print-file replication replicates delete markers.",
-        _delete_markers,
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-marker-replication.html")),
-    stack_policy(
-        "aws-s3-replication-kms-objects",
-        "Print-file replication includes SSE-KMS objects and re-encrypts them with a DR key.",
-        _replication_kms,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html")),
-]
+POLICIES = rules.policies

@@ -10,9 +10,7 @@ import binascii
 import hashlib
 import json
 
-from pack_common import (
-    About, UNKNOWN, fmt_num, get, items, label, number, per_resource, resource_policy, stack_policy,
-)
+from pack_common import UNKNOWN, About, Rules, fmt_num, get, items, label, number, per_resource
 
 SECRET = "aws:secretsmanager/secret:Secret"
 SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
@@ -28,14 +26,26 @@ PDF_SERVICE_CONNECTION_KEYS = ["REDIS_HOST", "REDIS_PORT", "REDIS_USERNAME", "RE
 CONNECTION_MARK = "connection"
 
 
+GUIDE = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
+rules = Rules()
+
+
+@rules.resource("aws-secretsmanager-secret-cmk", [SECRET],
+                About("high", "security", GUIDE + "security-encryption.html"))
 def _kms(args, ctx, report):
+    """Secrets are encrypted with a customer-managed KMS key."""
     v = get(args.props, "kmsKeyId")
     if v is not UNKNOWN and not v:
         report(f"Secrets Manager secret '{args.name}' is encrypted with the AWS-managed key. Set "
                "kms_key_id to the secrets customer-managed KMS key.")
 
 
+@rules.stack("aws-secretsmanager-secret-dr-replica",
+             About("high", "reliability", GUIDE + "create-manage-multi-region-secrets.html"))
 def _replica(stack, ctx, report):
+    """Secrets in the primary stack are replicated to the DR region with a customer key, except those
+    naming endpoints.
+    """
     if ctx.is_dr:
         return  # a DR stack reads the replicas created by prod
     for secret in stack.of(SECRET):
@@ -76,7 +86,12 @@ def holds_endpoint(data) -> bool:
         str(k).upper() == "HOST" or str(k).upper().endswith("_HOST") for k in data)
 
 
+@rules.stack("printflow-secrets-no-replicated-endpoints",
+             About("high", "reliability", GUIDE + "create-manage-multi-region-secrets.html"))
 def _no_replicated_endpoints(stack, ctx, report):
+    """No secret replicated to another region holds an endpoint: a failover must hand the apps the DR
+    region's hosts.
+    """
     for secret in stack.of(SECRET):
         with per_resource():
             _, data = secret_payload(stack, secret)
@@ -90,8 +105,15 @@ def _no_replicated_endpoints(stack, ctx, report):
                    "connection secret.", secret.urn)
 
 
+@rules.resource("aws-secretsmanager-secret-recovery-window", [SECRET],
+                About("medium", "reliability", GUIDE + "manage_delete-secret.html"),
+                production_only=True,
+                config={"minimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
+                                        "description": "Minimum recovery window (default 7)."}})
 def _recovery_window(args, ctx, report):
-    """Production only: a drill's secrets are disposable; 0 lets the next drill reuse the names."""
+    """Secrets in production stacks keep a recovery window of at least the threshold.
+
+    Production only: a drill's secrets are disposable; 0 lets the next drill reuse the names."""
     minimum = ctx.num("minimumDays")
     v = get(args.props, "recoveryWindowInDays")
     if v is UNKNOWN:
@@ -143,7 +165,12 @@ def _digest(value) -> str:
     return hashlib.sha256(str(value).encode()).hexdigest()
 
 
+@rules.stack("printflow-app-secrets-consistent",
+             About("high", "reliability", "https://laravel.com/docs/11.x/encryption#configuration"))
 def _consistent(stack, ctx, report):
+    """The Laravel and pdf-service secrets share APP_KEY and INTERNAL_API_SECRET, and
+    PDF_SERVICE_INTERNAL_SECRET equals INTERNAL_API_SECRET.
+    """
     laravel, pdf = find_app_secrets(stack)
     if not laravel or not pdf:
         if ctx.is_prod:
@@ -185,7 +212,10 @@ def _valid_app_key(value) -> bool:
         return False
 
 
+@rules.stack("printflow-app-secrets-required-keys",
+             About("high", "reliability", "https://laravel.com/docs/11.x/encryption#gracefully-rotating-encryption-keys"))
 def _required_keys(stack, ctx, report):
+    """The app secrets contain every key of the contract and a well-formed APP_KEY."""
     laravel, pdf = find_app_secrets(stack)
     laravel_conn, pdf_conn = find_app_secrets(stack, connections=True)
     for secrets, keys in ((laravel, LARAVEL_KEYS), (pdf, PDF_SERVICE_KEYS),
@@ -211,30 +241,4 @@ def _required_keys(stack, ctx, report):
                            "Generate it from random.RandomBytes(length=32).base64.", ver.urn)
 
 
-POLICIES = [
-    resource_policy("aws-secretsmanager-secret-cmk",
-                    "Secrets are encrypted with a customer-managed KMS key.", [SECRET], _kms,
-        about=About("high", "security", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html")),
-    stack_policy("aws-secretsmanager-secret-dr-replica",
-                 "Secrets in the primary stack are replicated to the DR region with a customer "
-                 "key, except those naming endpoints.", _replica,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html")),
-    stack_policy("printflow-secrets-no-replicated-endpoints",
-                 "No secret replicated to another region holds an endpoint: a failover must hand "
-                 "the apps the DR region's hosts.", _no_replicated_endpoints,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html")),
-    resource_policy("aws-secretsmanager-secret-recovery-window",
-                    "Secrets in production stacks keep a recovery window of at least the threshold.",
-                    [SECRET], _recovery_window, production_only=True, config=
-                    {"minimumDays": {"type": "number", "minimum": 7, "maximum": 30, "default": 7,
-                                     "description": "Minimum recovery window (default 7)."}},
-        about=About("medium", "reliability", "https://docs.aws.amazon.com/secretsmanager/latest/userguide/manage_delete-secret.html")),
-    stack_policy("printflow-app-secrets-consistent",
-                 "The Laravel and pdf-service secrets share APP_KEY and INTERNAL_API_SECRET, and "
-                 "PDF_SERVICE_INTERNAL_SECRET equals INTERNAL_API_SECRET.", _consistent,
-        about=About("high", "reliability", "https://laravel.com/docs/11.x/encryption#configuration")),
-    stack_policy("printflow-app-secrets-required-keys",
-                 "The app secrets contain every key of the contract and a well-formed APP_KEY.",
-                 _required_keys,
-        about=About("high", "reliability", "https://laravel.com/docs/11.x/encryption#gracefully-rotating-encryption-keys")),
-]
+POLICIES = rules.policies

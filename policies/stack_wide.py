@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pack_common import (
-    About, UNKNOWN, get, is_regional_aws, label, per_resource, resource_policy,
-    stack_policy, tags_of,
-)
+from pack_common import UNKNOWN, About, Rules, get, is_regional_aws, label, per_resource, tags_of
 
 STATEFUL_TYPES = [
     "aws:rds/instance:Instance",
@@ -26,6 +23,9 @@ DR_TYPES = ("aws:kms/replicaKey:ReplicaKey",
 DR_TOKEN = re.compile(r"(^|[-_:/])(replica|dr)($|[-_:/])", re.IGNORECASE)
 
 
+rules = Rules()
+
+
 def is_dr_resource(res) -> bool:
     if res.resource_type in DR_TYPES:
         return True
@@ -37,8 +37,16 @@ def is_dr_resource(res) -> bool:
     return bool(DR_TOKEN.search(res.name))
 
 
+@rules.stack("printflow-stateful-resources-protected",
+             About("critical", "reliability", "https://www.pulumi.com/docs/iac/concepts/options/protect/"),
+             production_only=True,
+             config={"statefulTypes": {"type": "array", "items": {"type": "string"},
+                                       "default": STATEFUL_TYPES,
+                                       "description": "Type tokens that must be protected."}})
 def _protected(stack, ctx, report):
-    """Production only: a drill is thrown away after the exercise."""
+    """Stateful resources in a production stack are protected (protect=True).
+
+    Production only: a drill is thrown away after the exercise."""
     types = set(ctx["statefulTypes"] or [])
     for r in stack.resources:
         if r.resource_type in types and not r.opts.protect:
@@ -47,7 +55,10 @@ def _protected(stack, ctx, report):
                    "ResourceOptions(protect=True).", r.urn)
 
 
+@rules.stack("printflow-dr-resources-in-dr-region",
+             About("high", "reliability", "https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html"))
 def _dr_region(stack, ctx, report):
+    """Replica/DR resources, and every regional resource of a DR stack, are in the DR region."""
     for r in stack.resources:
         with per_resource():
             if not is_regional_aws(r.resource_type) or r.resource_type.startswith(
@@ -65,7 +76,13 @@ def _dr_region(stack, ctx, report):
                        f"{ctx.dr_region}. Set region='{ctx.dr_region}' on it.", r.urn)
 
 
+@rules.resource("printflow-aws-resources-explicit-region", [],
+                About("medium", "reliability", "https://www.pulumi.com/registry/packages/aws/installation-configuration/"),
+                config={"exemptTypes": {"type": "array", "items": {"type": "string"},
+                                        "default": [],
+                                        "description": "Type tokens exempt from the check."}})
 def _explicit_region(args, ctx, report):
+    """Regional AWS resources set their region explicitly."""
     t = args.resource_type
     if not is_regional_aws(t) or t in (ctx["exemptTypes"] or []):
         return
@@ -78,22 +95,4 @@ def _explicit_region(args, ctx, report):
                "visible in the code and checkable by policy.")
 
 
-POLICIES = [
-    stack_policy("printflow-stateful-resources-protected",
-                 "Stateful resources in a production stack are protected (protect=True).",
-                 _protected, production_only=True, config=
-                 {"statefulTypes": {"type": "array", "items": {"type": "string"},
-                                    "default": STATEFUL_TYPES,
-                                    "description": "Type tokens that must be protected."}},
-        about=About("critical", "reliability", "https://www.pulumi.com/docs/iac/concepts/options/protect/")),
-    stack_policy("printflow-dr-resources-in-dr-region",
-                 "Replica/DR resources, and every regional resource of a DR stack, are in the "
-                 "DR region.", _dr_region,
-        about=About("high", "reliability", "https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html")),
-    resource_policy("printflow-aws-resources-explicit-region",
-                    "Regional AWS resources set their region explicitly.", [], _explicit_region,
-                    {"exemptTypes": {"type": "array", "items": {"type": "string"},
-                                     "default": [],
-                                     "description": "Type tokens exempt from the check."}},
-        about=About("medium", "reliability", "https://www.pulumi.com/registry/packages/aws/installation-configuration/")),
-]
+POLICIES = rules.policies
