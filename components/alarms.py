@@ -8,7 +8,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import account_id, child_options, policy_document
+from .base import InputStr, account_id, child_options, policy_document
 from .config import AlarmThresholds
 
 HEARTBEAT_NAMESPACE = "Printflow/Heartbeats"
@@ -24,21 +24,28 @@ HEARTBEATS = {
 
 @dataclass(frozen=True)
 class ReplicationTarget:
-    source_bucket: pulumi.Input[str]
-    destination_bucket: pulumi.Input[str]
+    source_bucket: InputStr
+    """The print-file bucket that replicates."""
+    destination_bucket: InputStr
+    """Its replica in the DR region."""
     rule_id: str
+    """The replication rule's id (a CloudWatch dimension)."""
 
 
 @dataclass(frozen=True)
 class PagingTopicArgs:
     name_prefix: str
+    """The stack's name prefix (printflow-<env>[-dr]); physical names start with it."""
     region: str
-    kms_key_arn: pulumi.Input[str]
+    """The AWS region the resources are created in."""
+    kms_key_arn: InputStr
     """Encrypts the alarm topic."""
     email_endpoints: tuple[str, ...] = ()
+    """E-mail addresses subscribed to both topics."""
     https_endpoints: tuple[pulumi.Input[str], ...] = ()
     """Pager webhooks; secret (the URL carries the integration key)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class PagingTopic(pulumi.ComponentResource):
@@ -85,17 +92,27 @@ def _memorydb_publishes(topic_arn: pulumi.Output[str]) -> pulumi.Output[str]:
 @dataclass(frozen=True)
 class AlarmArgs:
     thresholds: AlarmThresholds
+    """The alarm thresholds (config alarms.thresholds)."""
     environment: str
     """The Environment dimension the apps' heartbeat and queue metrics carry."""
     name_prefix: str
+    """The stack's name prefix (printflow-<env>[-dr]); physical names start with it."""
     region: str
-    topic_arn: pulumi.Input[str]
-    database_id: Optional[pulumi.Input[str]] = None
+    """The AWS region the resources are created in."""
+    topic_arn: InputStr
+    """The paging topic every alarm notifies, on ALARM and on OK."""
+    database_id: Optional[InputStr] = None
+    """The RDS instance identifier, or None for no database alarms."""
     database_has_replica: bool = False
-    queue_cluster_name: Optional[pulumi.Input[str]] = None
+    """Alarm on read-replica lag too."""
+    queue_cluster_name: Optional[InputStr] = None
+    """The MemoryDB cluster, or None for no queue-store alarms."""
     queue_node_count: int = 0
+    """Nodes of the queue store (primary and replicas), alarmed one by one."""
     replication: Optional[ReplicationTarget] = None
+    """The print-file replication to alarm on (primary stacks only)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,25 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .base import child_options
+from .base import InputStr, child_options
 
 
 @dataclass(frozen=True)
 class AppSecretsArgs:
     region: str
-    kms_key_arn: pulumi.Input[str]
+    """The AWS region the resources are created in."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
     rotation_generation: int
+    """Bumped to rotate APP_KEY and the internal secret."""
     recovery_window_days: int
+    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     replica: Optional[tuple[str, pulumi.Input[str]]] = None
     """(DR region, replica key ARN): the entries are replicated there."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if self.rotation_generation < 1:
@@ -99,17 +105,29 @@ def secret_entry(parent: pulumi.Resource, name: str, description: str, values: d
 @dataclass(frozen=True)
 class AppConnectionsArgs:
     region: str
-    kms_key_arn: pulumi.Input[str]
-    db_host: pulumi.Input[str]
+    """The AWS region the resources are created in."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
+    db_host: InputStr
+    """This stack's PostgreSQL address."""
     db_port: int
+    """Its port."""
     db_name: str
-    redis_host: pulumi.Input[str]
+    """The database the apps use."""
+    redis_host: InputStr
+    """This stack's queue-store endpoint."""
     redis_port: int
-    redis_username: pulumi.Input[str]
-    redis_password: pulumi.Input[str]
+    """Its port."""
+    redis_username: InputStr
+    """The queue store's ACL user."""
+    redis_password: InputStr
+    """That user's password (secret)."""
     recovery_window_days: int
+    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class AppConnections(pulumi.ComponentResource):

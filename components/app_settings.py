@@ -13,10 +13,13 @@ from .base import child_options
 @dataclass(frozen=True)
 class AppSettingsArgs:
     environment: str
+    """The business environment, in each parameter's path."""
     region: str
+    """The AWS region the resources are created in."""
     settings: dict[str, dict[str, pulumi.Input[str]]]
     """app -> KEY -> value; values validated by the stack config (no secrets)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 def parameter_path(environment: str, app: str, key: str) -> str:

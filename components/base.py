@@ -9,6 +9,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+InputStr = pulumi.Input[str]
+"""A string the component takes as given or as another resource's output (an ARN, a name, an id)."""
+InputStrs = list[pulumi.Input[str]]
+
 
 def child_options(parent: pulumi.Resource, *, protect: bool = False,
                   depends_on: Optional[list[pulumi.Resource]] = None,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from .base import child_options
+from .base import InputStr, InputStrs, child_options
 from .network import REDIS_PORT
 
 CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
@@ -16,14 +16,21 @@ CACHE_PARAMETERS = {"maxmemory-policy": "allkeys-lru"}
 @dataclass(frozen=True)
 class CacheArgs:
     region: str
+    """The AWS region the resources are created in."""
     node_type: str
+    """An ElastiCache node type."""
     replicas: int
     """Replicas beside the primary node, each in another AZ."""
-    subnet_group_name: pulumi.Input[str]
-    security_group_ids: list[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
+    subnet_group_name: InputStr
+    """The subnet group of the private data subnets."""
+    security_group_ids: InputStrs
+    """Security groups that admit only the app tier, on the store's port."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class Cache(pulumi.ComponentResource):

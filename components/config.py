@@ -44,11 +44,13 @@ class Durability:
     protect: bool
     """Pulumi `protect` on databases, buckets, keys and secrets (never in a drill)."""
     database_deletion_protection: bool
+    """RDS deletion protection."""
     keep_final_snapshot: bool
     """Deleting the database or the queue store leaves a final snapshot (a drill leaves none)."""
     secret_recovery_window_days: int
     """0 deletes at once (a drill); otherwise deleted secrets stay recoverable this long."""
     key_deletion_window_days: int
+    """Days a deleted KMS key can still be recovered (7 in a drill)."""
 
 
 class StackSettings(Strict):

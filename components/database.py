@@ -9,7 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import assume_role_policy, child_options, unique_final_name
+from .base import InputStr, InputStrs, assume_role_policy, child_options, unique_final_name
 
 INITIAL_DATABASE = "live_db"
 MASTER_USERNAME = "printflow_admin"
@@ -31,7 +31,8 @@ _PARAMETERS = {
 class PointInTimeSource:
     """Restore from replicated automated backups (the DR stack)."""
 
-    automated_backups_arn: pulumi.Input[str]
+    automated_backups_arn: InputStr
+    """The replicated automated backups to restore from."""
     restore_time: Optional[datetime] = None
     """None restores the latest restorable time."""
 
@@ -41,38 +42,53 @@ class BackupReplica:
     """Where the automated backups are replicated (PITR in that region)."""
 
     region: str
-    kms_key_arn: pulumi.Input[str]
+    """The other region, where the backups are restorable."""
+    kms_key_arn: InputStr
     """The database key's replica in that region."""
 
 
 @dataclass(frozen=True)
 class PostgresArgs:
     region: str
+    """The region of the instance."""
     instance_class: str
+    """An RDS instance class for the engine version."""
     engine_version: str
     """PostgreSQL major version; the parameter group family follows it."""
     allocated_storage_gb: int
+    """Initial gp3 storage."""
     max_allocated_storage_gb: int
     """Storage autoscaling upper bound."""
     multi_az: bool
+    """A standby in another AZ."""
     backup_retention_days: int
     """Automated backups (point-in-time recovery) kept, in days."""
     backup_window: str
+    """Daily backup window, UTC."""
     maintenance_window: str
+    """Weekly maintenance window, UTC."""
     performance_insights_retention_days: int
+    """Performance Insights retention."""
     monitoring_interval_seconds: int
-    subnet_group_name: pulumi.Input[str]
-    security_group_ids: list[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
+    """Enhanced monitoring interval."""
+    subnet_group_name: InputStr
+    """The subnet group of the private data subnets."""
+    security_group_ids: InputStrs
+    """Security groups that admit only the app tier, on the store's port."""
+    kms_key_arn: InputStr
     """Encrypts storage, the master user secret and Performance Insights."""
     protect: bool
     """Pulumi `protect` on the instance and its backup replication."""
     deletion_protection: bool
+    """RDS deletion protection."""
     keep_final_snapshot: bool
     """Take a final snapshot and keep automated backups when the instance is deleted."""
     backup_replica: Optional[BackupReplica] = None
+    """Where automated backups are replicated (a primary); None for a restore."""
     restore_from: Optional[PointInTimeSource] = None
+    """Restore from replicated backups instead of creating an empty database (a DR stack)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if self.backup_replica is not None and self.backup_replica.region == self.region:

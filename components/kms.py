@@ -26,15 +26,21 @@ DR_LOCAL_KEY_PURPOSES = ("queue", "alarms", LOGS_PURPOSE)
 @dataclass(frozen=True)
 class KeyRingArgs:
     prefix: str
+    """Alias prefix: keys are alias/<prefix>-<purpose>."""
     region: str
+    """The region of the primary keys."""
     purposes: tuple[str, ...]
     """Key purposes, e.g. database, storage, secrets, queue, alarms, logs."""
     replica_region: str | None = None
+    """Where replicated purposes get a replica key."""
     replicated_purposes: tuple[str, ...] = ()
     """Purposes whose data is copied to `replica_region` and so need a replica key there."""
     deletion_window_days: int = 30
+    """Days a deleted key stays recoverable (7-30)."""
     protect: bool = True
+    """Pulumi `protect` on the keys."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if not 7 <= self.deletion_window_days <= 30:

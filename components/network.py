@@ -9,7 +9,7 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import account_id, child_options, policy_document
+from .base import InputStr, account_id, child_options, policy_document
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -36,16 +36,25 @@ def _flow_logs_trust(region: str) -> pulumi.Output[str]:
 @dataclass(frozen=True)
 class DataNetworkArgs:
     region: str
+    """The AWS region the resources are created in."""
     cidr: str = "10.40.0.0/16"
+    """The VPC's /16."""
     az_count: int = 3
+    """Availability zones with data and app subnets."""
     flow_log_retention_days: int = 365
-    flow_log_key_arn: Optional[pulumi.Input[str]] = None
+    """Days the VPC flow logs are kept."""
+    flow_log_key_arn: Optional[InputStr] = None
+    """The KMS key of the flow-log group (required)."""
     existing_vpc_id: Optional[str] = None
+    """Use this VPC instead of creating one."""
     existing_subnet_ids: tuple[str, ...] = ()
+    """Its private subnets, one per AZ."""
     with_cache_subnets: bool = False
+    """Also an ElastiCache subnet group (when the cache is enabled)."""
     app_egress: str = "nat-per-az"
     """none | nat-single | nat-per-az: the app subnets' way to the internet (payment, mail)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if self.flow_log_key_arn is None:

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from .base import child_options, unique_final_name
+from .base import InputStr, InputStrs, child_options, unique_final_name
 from .network import REDIS_PORT
 
 # MemoryDB, not ElastiCache: ElastiCache has no AOF, and a queue must never evict a job.
@@ -32,25 +32,39 @@ CLIENT_CONTRACT = {
 @dataclass(frozen=True)
 class QueueStoreArgs:
     region: str
+    """The AWS region the resources are created in."""
     engine: str
     """redis or valkey."""
     engine_version: str
+    """A MemoryDB version of the engine."""
     node_type: str
+    """A MemoryDB node type."""
     replicas_per_shard: int
+    """Replicas per shard, each in another AZ."""
     snapshot_retention_days: int
+    """Days daily snapshots are kept."""
     snapshot_window: str
+    """Daily snapshot window, UTC."""
     user_name: str
     """The ACL user, unique per account and region (so it carries the stack's prefix)."""
-    subnet_group_name: pulumi.Input[str]
-    security_group_ids: list[pulumi.Input[str]]
-    kms_key_arn: pulumi.Input[str]
-    secrets_kms_key_arn: pulumi.Input[str]
-    events_topic_arn: pulumi.Input[str]
+    subnet_group_name: InputStr
+    """The MemoryDB subnet group of the data subnets."""
+    security_group_ids: InputStrs
+    """Security groups that admit only the app tier, on the store's port."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
+    secrets_kms_key_arn: InputStr
+    """Encrypts the credentials secret."""
+    events_topic_arn: InputStr
     """An unencrypted SNS topic: MemoryDB cannot publish to a KMS-encrypted one."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     keep_final_snapshot: bool
+    """Deleting the cluster leaves a final snapshot."""
     recovery_window_days: int
+    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class QueueStore(pulumi.ComponentResource):

@@ -8,7 +8,7 @@ from typing import Literal, Optional
 import pulumi
 import pulumi_aws as aws
 
-from .base import assume_role_policy, child_options, policy_document
+from .base import InputStr, assume_role_policy, child_options, policy_document
 
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 ENABLED = "Enabled"
@@ -17,23 +17,37 @@ ENABLED = "Enabled"
 @dataclass(frozen=True)
 class LifecycleRule:
     id: str
+    """The rule's id in the lifecycle configuration."""
     prefix: str = ""
+    """Objects the rule applies to ('' for all)."""
     expire_days: Optional[int] = None
+    """Current versions expire after this many days."""
     noncurrent_days: Optional[int] = None
+    """Noncurrent versions expire after this many days."""
     abort_multipart_days: Optional[int] = None
+    """Incomplete multipart uploads are aborted after this many days."""
     expire_delete_markers: bool = False
+    """Remove delete markers that no longer hide a version."""
 
 
 @dataclass(frozen=True)
 class HardenedBucketArgs:
     region: str
-    kms_key_arn: pulumi.Input[str]
+    """The AWS region the resources are created in."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
     lock_mode: LockMode
+    """Object Lock default retention mode."""
     lock_days: int
+    """Object Lock default retention, in days."""
     lifecycle: tuple[LifecycleRule, ...]
+    """Lifecycle rules (at least one)."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     force_destroy: bool = False
+    """Let a destroy delete a non-empty bucket (never in production)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if self.lock_days < 1:
@@ -123,19 +137,27 @@ def soft_delete_rules(noncurrent_version_days: int, abort_multipart_days: int) -
 @dataclass(frozen=True)
 class PrintFileStorageArgs:
     region: str
+    """The region of the print-file bucket."""
     replica_region: str
-    kms_key_arn: pulumi.Input[str]
-    replica_kms_key_arn: pulumi.Input[str]
+    """The region of its replica (the DR region)."""
+    kms_key_arn: InputStr
+    """The customer-managed KMS key that encrypts the data at rest."""
+    replica_kms_key_arn: InputStr
     """The storage key's replica in `replica_region`."""
     lock_mode: LockMode
+    """Object Lock mode of both buckets."""
     lock_days: int
     """Default Object Lock retention of each print file, in days."""
     noncurrent_version_days: int
     """Days an overwritten or deleted file stays recoverable."""
     abort_multipart_days: int
+    """Days before stale multipart uploads are aborted."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     force_destroy: bool = False
+    """Let a destroy delete non-empty buckets (never in production)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
     def __post_init__(self) -> None:
         if self.replica_region == self.region:
@@ -211,16 +233,22 @@ class PrintFileStorage(pulumi.ComponentResource):
 class BackupVaultArgs:
     region: str
     """The DR region: logical dumps live offsite."""
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: InputStr
+    """The storage key's replica in the DR region."""
     lock_days: int
     """COMPLIANCE retention of each dump, in days (at most daily_days)."""
     daily_days: int
+    """Days a dump under daily/ is kept."""
     weekly_days: int
+    """Days a dump under weekly/ is kept."""
     monthly_days: int
     """Days a dump under daily/, weekly/ or monthly/ is kept."""
     abort_multipart_days: int
+    """Days before stale multipart uploads are aborted."""
     protect: bool
+    """Pulumi `protect` on the stateful resources (false only in a drill)."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class BackupVault(pulumi.ComponentResource):
@@ -267,13 +295,14 @@ class BackupVault(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class ReplicaBucketAccessArgs:
-    replica_bucket_arn: pulumi.Input[str]
+    replica_bucket_arn: InputStr
     """prod's replica print bucket in this (the DR) region."""
-    replica_key_arn: pulumi.Input[str]
+    replica_key_arn: InputStr
     """The storage key's replica in this region, which the replica's objects are encrypted with."""
     drill: bool
     """A drill only reads; a failover may also write new print files."""
     tags: dict[str, str] = field(default_factory=dict)
+    """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
 
 class ReplicaBucketAccess(pulumi.ComponentResource):

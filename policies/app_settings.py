@@ -27,6 +27,13 @@ def setting(args):
     return name.rsplit("/", 1)[-1], parameter_value(args.props)
 
 
+def setting_value(args, key: str):
+    """The value of app setting `key` when `args` is that setting's parameter and the value is
+    known; None otherwise (the rule does not apply)."""
+    s = setting(args)
+    return None if not s or s[0] != key or s[1] is UNKNOWN else str(s[1]).strip()
+
+
 def parameter_value(props):
     """`value` (a Pulumi secret in pulumi-aws) or v7's plain `insecureValue`."""
     value = get(props, "value")
@@ -37,10 +44,8 @@ def parameter_value(props):
                 About("high", "security", GUIDE + "configuration#debug-mode"))
 def _debug(args, ctx, report):
     """APP_DEBUG app settings are 'false'."""
-    s = setting(args)
-    if not s or s[0] != "APP_DEBUG" or s[1] is UNKNOWN:
-        return
-    if str(s[1]).strip().lower() != "false":
+    value = setting_value(args, "APP_DEBUG")
+    if value is not None and value.lower() != "false":
         report(f"SSM parameter '{get(args.props, 'name')}' sets APP_DEBUG to a value other than "
                "false; Laravel would show stack traces and environment values to users. Set it "
                "to 'false'.")
@@ -52,11 +57,9 @@ def _debug(args, ctx, report):
                                      "description": "Required APP_ENV (default production)."}})
 def _app_env(args, ctx, report):
     """APP_ENV app settings are 'production'."""
-    s = setting(args)
-    if not s or s[0] != "APP_ENV" or s[1] is UNKNOWN:
-        return
-    if str(s[1]).strip() != ctx["expected"]:
-        report(f"SSM parameter '{get(args.props, 'name')}' sets APP_ENV to '{s[1]}'. Set it to "
+    value = setting_value(args, "APP_ENV")
+    if value is not None and value != ctx["expected"]:
+        report(f"SSM parameter '{get(args.props, 'name')}' sets APP_ENV to '{value}'. Set it to "
                f"'{ctx['expected']}'.")
 
 
@@ -64,11 +67,9 @@ def _app_env(args, ctx, report):
                 About("high", "reliability", GUIDE + "queues#driver-prerequisites"))
 def _queue(args, ctx, report):
     """QUEUE_CONNECTION app settings use a real queue (not sync/null)."""
-    s = setting(args)
-    if not s or s[0] != "QUEUE_CONNECTION" or s[1] is UNKNOWN:
-        return
-    if str(s[1]).strip().lower() in ("sync", "null"):
-        report(f"SSM parameter '{get(args.props, 'name')}' sets QUEUE_CONNECTION to '{s[1]}', "
+    value = setting_value(args, "QUEUE_CONNECTION")
+    if value is not None and value.lower() in ("sync", "null"):
+        report(f"SSM parameter '{get(args.props, 'name')}' sets QUEUE_CONNECTION to '{value}', "
                "which runs jobs inline (or drops them) instead of queueing them. Set it to "
                "'redis'.")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import UNKNOWN, About, Rules, as_list, fmt_num, get, number, parse_json_doc, truthy
+from pack_common import UNKNOWN, About, Rules, as_list, expect, fmt_num, get, number, parse_json_doc, truthy
 
 KEY = "aws:kms/key:Key"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
@@ -16,12 +16,9 @@ rules = Rules()
                 About("medium", "security", GUIDE + "rotate-keys.html"))
 def _rotation(args, ctx, report):
     """KMS keys rotate their key material yearly."""
-    v = get(args.props, "enableKeyRotation")
-    if v is UNKNOWN:
-        return
-    if not truthy(v):
-        report(f"KMS key '{args.name}' does not rotate its key material. Set "
-               "enable_key_rotation=True (replica keys inherit rotation from this key).")
+    expect(args, report, "enableKeyRotation", truthy,
+           "KMS key '{name}' does not rotate its key material. Set enable_key_rotation=True "
+           "(replica keys inherit rotation from this key).")
 
 
 @rules.resource("aws-kms-key-deletion-window", [KEY, REPLICA_KEY],

@@ -141,13 +141,10 @@ def _parameter_group_force_ssl(args, ctx, report):
                 config=RETENTION_SCHEMA)
 def _backup_replication_kms(args, ctx, report):
     """Cross-region automated-backup replication uses a KMS key and keeps enough days."""
-    key = get(args.props, "kmsKeyId")
-    if key is UNKNOWN:
-        return
-    if not key:
-        report(f"RDS automated-backups replication '{args.name}' has no kms_key_id; replicating "
-               "an encrypted instance needs a KMS key in the destination region. Set kms_key_id "
-               "to the DR replica of the database key.")
+    expect(args, report, "kmsKeyId", bool,
+           "RDS automated-backups replication '{name}' has no kms_key_id; replicating an "
+           "encrypted instance needs a KMS key in the destination region. Set kms_key_id to the "
+           "DR replica of the database key.")
     days = number(get(args.props, "retentionPeriod"))
     minimum = ctx.num("minimumDays")
     if days is not None and days < minimum:

@@ -100,12 +100,9 @@ def _object_lock_enabled(args, ctx, report):
     t = tags_of(args.props).get(TIER_TAG)
     if t not in (ctx["tiers"] or []):
         return
-    v = get(args.props, "objectLockEnabled")
-    if v is UNKNOWN:
-        return
-    if not truthy(v):
-        report(f"S3 bucket '{args.name}' (data-tier {t}) is created without Object Lock. Set "
-               "objectLockEnabled=true on the bucket and add a BucketObjectLockConfiguration.")
+    expect(args, report, "objectLockEnabled", truthy,
+           f"S3 bucket '{{name}}' (data-tier {t}) is created without Object Lock. Set "
+           "objectLockEnabled=true on the bucket and add a BucketObjectLockConfiguration.")
 
 
 # -- stack policies ------------------------------------------------------------------------------

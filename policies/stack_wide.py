@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pack_common import UNKNOWN, About, Rules, get, is_regional_aws, label, per_resource, tags_of
+from pack_common import UNKNOWN, About, Rules, expect, is_regional_aws, label, per_resource, tags_of
 
 STATEFUL_TYPES = [
     "aws:rds/instance:Instance",
@@ -86,13 +86,10 @@ def _explicit_region(args, ctx, report):
     t = args.resource_type
     if not is_regional_aws(t) or t in (ctx["exemptTypes"] or []):
         return
-    region = get(args.props, "region")
-    if region is UNKNOWN:
-        return
-    if not region:
-        report(f"AWS resource '{args.name}' ({t}) has no explicit region input. Set region= "
-               "explicitly (pulumi-aws v7 per-resource region) so primary and DR placement is "
-               "visible in the code and checkable by policy.")
+    expect(args, report, "region", bool,
+           f"AWS resource '{{name}}' ({t}) has no explicit region input. Set region= explicitly "
+           "(pulumi-aws v7 per-resource region) so primary and DR placement is visible in the "
+           "code and checkable by policy.")
 
 
 POLICIES = rules.policies
