@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACKS := --stack prod --stack dr --stack staging
 
-.PHONY: help setup compile preview render policy policy-list graph diagram docs test bench clean
+.PHONY: help setup compile preview render policy policy-list graph diagram docs lint test bench clean
 
 help:
 	@echo "make preview   set up, render prod, dr and staging offline (also as a first pulumi preview sees them), and check them against the policy pack"
@@ -13,6 +13,7 @@ help:
 	@echo "make policy    offline policy check of prod, dr and staging (SARIF: make policy SARIF=out/policy.sarif)"
 	@echo "make graph     write out/graph.json (full resource graph) and out/diagram.mmd"
 	@echo "make bench     time the offline render and the policy check in fresh processes"
+	@echo "make lint      audit the GitHub workflows with zizmor (offline)"
 	@echo "make docs      regenerate the configuration and policy tables, Pulumi.yaml declarations and diagram"
 
 $(STAMP): requirements.txt requirements-dev.txt requirements.lock
@@ -56,6 +57,10 @@ docs: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# zizmor audits the GitHub workflows offline (pinned actions, credentials, permissions, ...).
+lint: $(STAMP)
+	$(VENV)/bin/zizmor --offline .github/workflows/
 
 bench: compile
 	$(PY) -m tools.bench
