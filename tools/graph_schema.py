@@ -65,7 +65,7 @@ def check_resource(resource: Any, index: int) -> None:
     _expect(urn, (str,), where, "urn")
     where = f"resource {urn}"
     _expect(resource.get("type"), (str,), where, "type")
-    for key in ("name", "provider"):
+    for key in ("name", "provider", "sourcePosition"):
         if key in resource:
             _expect(resource[key], (str,), where, key)
     if "parent" in resource:

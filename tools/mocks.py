@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
+from pathlib import Path
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
@@ -43,6 +45,26 @@ SCHEMA_SECRET_OUTPUTS: dict[str, tuple[str, ...]] = {
 AUTONAME_RANDOM_HEX = 7
 
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_position(request) -> str:
+    """Where the program registered the resource, as the engine stores it in state
+    (apitype.ResourceV3.SourcePosition): `project:///<path>#<line>` inside the project. The
+    Python SDK sends it with every RegisterResource (pulumi/runtime/resource.py
+    _get_source_position): the line that constructs the resource."""
+    position = request.sourcePosition
+    if not position.uri:
+        return ""
+    try:
+        path = Path(position.uri.removeprefix("file://")).resolve().relative_to(PROJECT_ROOT)
+    except ValueError:
+        return ""
+    if path.parts[0].startswith(".") or "site-packages" in path.parts:
+        return ""  # the SDK's own frames (the root Stack): no line of the project declares it
+    return f"project:///{path.as_posix()}#{position.line}"
+
+
 def _digest(*parts: Any, size: int = 8) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:size]
 
@@ -62,12 +84,14 @@ class Registration:
     options: dict = field(default_factory=dict)
     dependencies: list = field(default_factory=list)
     property_dependencies: dict = field(default_factory=dict)
+    source_position: str = ""
 
     def to_json(self) -> dict:
         return {"urn": self.urn, "type": self.type, "name": self.name, "custom": self.custom,
                 "parent": self.parent, "provider": self.provider, "inputs": self.inputs,
                 "outputs": self.outputs, "options": self.options,
-                "dependencies": self.dependencies, "propertyDependencies": self.property_dependencies}
+                "dependencies": self.dependencies, "propertyDependencies": self.property_dependencies,
+                **({"sourcePosition": self.source_position} if self.source_position else {})}
 
 
 def _wire(struct) -> dict:
@@ -99,6 +123,7 @@ class RecordingMonitor(MockMonitor):
             inputs=_wire(request.object), options=options,
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
+            source_position=source_position(request),
             outputs=(_secret_outputs(request, {**_wire(response.object), "id": response.id or UNKNOWN_SENTINEL})
                      if request.custom and request.type != "pulumi:pulumi:Stack" else {}))
         return response
@@ -120,14 +145,31 @@ def _secret_outputs(request, outputs: dict) -> dict:
             for k, v in outputs.items()}
 
 
-def skip_source_positions() -> None:
-    """The SDK walks the Python stack for every registration so a real engine can show where a
-    resource was declared (a third of the render time here). The mock engine shows nothing, so
-    the offline preview sends an empty trace. What the program registers is unchanged."""
+def cheap_source_positions() -> None:
+    """The SDK finds where a resource was declared by formatting the whole Python stack for every
+    registration (traceback.extract_stack reads every source line: a third of the render time
+    here). This finds the same frame from the live frames: like _get_stack_trace, the caller of
+    the third `__init__` up the stack (Resource, Custom/ComponentResource, the concrete class),
+    so a resource's position is the line that constructs it. Only that frame is sent."""
     from pulumi.runtime import resource as runtime_resource
     from pulumi.runtime.proto import source_pb2
 
-    runtime_resource._get_stack_trace = lambda: source_pb2.StackTrace()  # noqa: SLF001
+    def stack_trace() -> source_pb2.StackTrace:
+        frame, inits = sys._getframe(1), 0  # noqa: SLF001
+        while frame is not None:
+            if frame.f_code.co_name == "__init__":
+                inits += 1
+                if inits == 3:
+                    caller = frame.f_back
+                    if caller is None:
+                        break
+                    position = source_pb2.SourcePosition(uri=Path(caller.f_code.co_filename).as_uri(),
+                                                         line=caller.f_lineno)
+                    return source_pb2.StackTrace(frames=[source_pb2.StackFrame(pc=position)])
+            frame = frame.f_back
+        return source_pb2.StackTrace()
+
+    runtime_resource._get_stack_trace = stack_trace  # noqa: SLF001
 
 
 def _service(type_token: str) -> str:

@@ -265,7 +265,7 @@ class Analyzer:
                     stack=index.stack, policy=d.policyName, level=LEVELS.get(
                         d.enforcementLevel, "advisory"), message=msg, urn=urn,
                     resource_type=res.get("type", ""), resource_name=res.get("name", ""),
-                    description=desc))
+                    description=desc, source_position=res.get("sourcePosition", "")))
 
         stack_resources = []
         pending = []

@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tools.lifetime import exit_on_signals
+from tools.sarif import sarif
 from tools.policy_analyzer import (
     STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
 )
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 STACKS = ("prod", "dr", "staging")
 STACK_CHOICES = (*STACKS, "staging-dr")
 
@@ -97,57 +97,6 @@ def policies_table(policies: Sequence[PolicyInfo]) -> str:
     rows = [[p.name, p.level, p.kind, p.severity, p.description] for p in policies]
     return _table(rows, ["POLICY", "ENFORCEMENT", "KIND", "SEVERITY", "DESCRIPTION"]) + \
         f"\n\n{len(policies)} policies."
-
-
-SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-"""GitHub code scanning reads properties.security-severity (0.0-10.0) of security rules:
-over 9.0 is critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low."""
-
-
-def _rule(p: PolicyInfo, levels: Dict[str, str]) -> Dict[str, Any]:
-    """A SARIF reportingDescriptor from the policy's own metadata (severity, category, link)."""
-    properties: Dict[str, Any] = {"enforcementLevel": p.level, "kind": p.kind, "tags": list(p.tags)}
-    if p.severity:
-        properties["severity"] = p.severity
-        if "security" in p.tags:
-            properties["security-severity"] = SECURITY_SEVERITY[p.severity]
-    rule = {"id": p.name, "name": p.name, "shortDescription": {"text": p.description},
-            "fullDescription": {"text": p.description},
-            "defaultConfiguration": {"level": levels.get(p.level, "warning")},
-            "properties": properties}
-    if p.url:
-        rule["helpUri"] = p.url
-        rule["help"] = {"text": f"{p.description} See {p.url}",
-                        "markdown": f"{p.description}\n\nSee [the documentation of this setting]({p.url})."}
-    return rule
-
-
-def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
-          pack_name: str = "printflow-guardrails", pack_version: str = "") -> Dict[str, Any]:
-    levels = {"mandatory": "error", "remediate": "error", "advisory": "warning",
-              "disabled": "none"}
-    rules = [_rule(p, levels) for p in policies]
-    index = {p.name: i for i, p in enumerate(policies)}
-    results = []
-    for v in violations:
-        result = {
-            "ruleId": v.policy, "level": levels.get(v.level, "warning"),
-            "message": {"text": v.message},
-            "locations": [{"logicalLocations": [{
-                "name": v.resource_name or v.urn.split("::")[-1],
-                "fullyQualifiedName": v.urn, "kind": "resource"}]}],
-            "properties": {"stack": v.stack, "urn": v.urn, "resourceType": v.resource_type,
-                           "enforcementLevel": v.level},
-        }
-        if v.policy in index:
-            result["ruleIndex"] = index[v.policy]
-        results.append(result)
-    driver = {"name": pack_name, "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/"
-              "crossguard/", "rules": rules}
-    if pack_version:
-        driver["version"] = pack_version
-    return {"version": "2.1.0", "$schema": SARIF_SCHEMA,
-            "runs": [{"tool": {"driver": driver}, "results": results}]}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -253,7 +202,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise
         with analyzer:
             policies = analyzer.policies
-            pack = (analyzer.pack_name, analyzer.pack_version)
+            pack_name = analyzer.pack_name
     except CheckInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -263,7 +212,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.sarif:
         try:
             Path(args.sarif).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.sarif).write_text(json.dumps(sarif(violations, policies, *pack), indent=2)
+            Path(args.sarif).write_text(json.dumps(sarif(violations, policies, pack_name), indent=2)
                                         + "\n", encoding="utf-8")
         except OSError as err:
             print(f"error: cannot write the SARIF report {args.sarif}: {err}", file=sys.stderr)

@@ -37,6 +37,8 @@ class Violation:
     resource_type: str = ""
     resource_name: str = ""
     description: str = ""
+    source_position: str = ""
+    """Where the program declares the resource (`project:///<path>#<line>`), when known."""
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)

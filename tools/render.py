@@ -75,10 +75,10 @@ def run_under_mocks(stack: str, body: Callable[[], object], config: Optional[dic
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_in_stack
 
-    from tools.mocks import PlatformMocks, RecordingMonitor, skip_source_positions
+    from tools.mocks import PlatformMocks, RecordingMonitor, cheap_source_positions
 
     config = config or {}
-    skip_source_positions()
+    cheap_source_positions()
     mocks = PlatformMocks(default_region=config.get("aws:region", "us-east-1"),
                           stack_references=references or {}, preview=preview)
     monitor = monitor or RecordingMonitor(mocks)
