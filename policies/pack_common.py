@@ -117,19 +117,34 @@ def _schema(extra: Optional[Dict[str, Dict[str, Any]]]) -> tuple:
 
 
 def secret_texts(values: Iterable[Any]) -> set:
-    """Every value marked secret inside `values`, as it would print."""
+    """Every value marked secret inside `values`, as it would print. An unknown value (a
+    preview, an encrypted secret in state) has no text: it is passed over, never allowed to
+    abort the report that is scrubbing its message."""
     found, pending = set(), list(values)
     while pending:
         item = pending.pop()
-        if isinstance(item, Mapping):
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            pending.extend(item)
-        elif getattr(item, "is_secret", False):
+        try:
+            if isinstance(item, Mapping):
+                pending.extend(item[k] for k in list(item.keys()) if _readable(item, k))
+                continue
+            if isinstance(item, (list, tuple)):
+                pending.extend(item)
+                continue
+        except UnknownValueError:
+            continue
+        if getattr(item, "is_secret", False):
             text = fmt_num(item) if isinstance(item, (int, float)) else str(item)
             if text:
                 found.update({text, str(item)})
     return found
+
+
+def _readable(mapping: Mapping, key: Any) -> bool:
+    try:
+        mapping[key]
+    except UnknownValueError:
+        return False
+    return True
 
 
 def scrub(message: str, secrets: Iterable[str]) -> str:

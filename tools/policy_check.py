@@ -27,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from tools.graph_import import graphs_in
 from tools.lifetime import exit_on_signals
 from tools.sarif import sarif
 from tools.policy_analyzer import (
@@ -143,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the printflow-guardrails CrossGuard pack over resource graphs through "
                     "the Pulumi analyzer protocol (no Pulumi CLI needed).")
     p.add_argument("--graph", action="append", default=[], metavar="FILE",
-                   help="a printflow-resource-graph/1 JSON file (repeatable)")
+                   help="a resource graph, the file `make graph` writes, `pulumi preview --json` "
+                        "or `pulumi stack export` output (repeatable)")
     p.add_argument("--stack", action="append", default=[], choices=STACK_CHOICES,
                    help="render this stack with tools.render (repeatable; default: prod, dr and staging "
                         "when no --graph is given)")
@@ -175,7 +177,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parse_policy_config(config, f"policy config {args.config}")
         graphs: List[Dict[str, Any]] = []
         for path in args.graph:
-            graphs.append(validate_graph(load_json(path, "graph"), path))
+            graphs.extend(validate_graph(g, path) for g in graphs_in(load_json(path, "graph"), path))
         stacks = args.stack or ([] if args.graph else list(STACKS))
         # The pack process starts now, on the idle core, while this one imports and renders; the
         # gRPC side comes up once rendering has forked, so no gRPC thread is ever forked.

@@ -53,3 +53,16 @@ def test_policy_verdicts_are_the_same_in_preview_and_after_up(both_modes, analyz
     for mode in ("up", "preview"):
         verdicts[mode] = sorted((v.policy, v.resource_name) for v in analyzer.evaluate(both_modes[mode][stack]))
     assert verdicts["preview"] == verdicts["up"] == []
+
+
+def test_a_stack_policy_violation_is_reported_among_unknown_values(both_modes, analyzer):
+    """Scrubbing secrets out of a stack policy's message walks every resource's properties; an
+    unknown value there (any preview, or an encrypted secret in state) must not swallow the
+    violation being reported."""
+    graph = json.loads(json.dumps(both_modes["preview"]["prod"]))
+    for r in graph["resources"]:
+        if r["type"] == "aws:s3/bucketVersioning:BucketVersioning":
+            r["inputs"]["versioningConfiguration"]["status"] = "Suspended"
+            r["outputs"].pop("versioningConfiguration", None)
+    found = {(v.policy, v.resource_name) for v in analyzer.evaluate(graph)}
+    assert sum(policy == "aws-s3-bucket-versioning-enabled" for policy, _ in found) == 3
