@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from datetime import date
 from collections.abc import Mapping
 from typing import Any, Callable, Dict, Iterable, Optional
 
@@ -32,7 +33,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from pack_sdk import REQUEST_MEMO, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
+import waivers
+from pack_sdk import ADVISORY_REPORTS, REQUEST_MEMO, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
 from pack_stack import (  # noqa: F401
     Stack, is_regional_aws, label, parameter_groups_used, parameters, region_of_resource,
 )
@@ -179,6 +181,23 @@ class About:
         self.metadata = {"severity": SEVERITIES[severity], "tags": [category], "url": url}
 
 
+WAIVERS: list = []
+"""The pack's waivers (policies/waivers.yaml), loaded by registry.py once every policy exists."""
+
+
+def _deliver(report_violation: Callable, policy: str, message: str, match_urn: str,
+             urn: Optional[str]) -> None:
+    """A finding, through the waivers: an unexpired waiver makes exactly this finding an advisory
+    note naming the waiver; an expired one keeps it and says when it expired."""
+    waiver = waivers.find(WAIVERS, policy, match_urn, waivers.stack_of(match_urn)) if match_urn else None
+    if waiver is None:
+        report_violation(message, urn)
+    elif waiver.expired(date.today()):
+        report_violation(message + waiver.expiry_note(), urn)
+    else:
+        report_violation(waiver.note() + message, urn, waived=True)
+
+
 def _evaluate(name: str, where: str, check: Callable[[], None], report: Callable[[str], None]) -> None:
     try:
         check()
@@ -205,7 +224,7 @@ def resource_policy(name: str, description: str, types: Iterable[str],
             return
 
         def report(message: str) -> None:
-            report_violation(scrub(message, secret_texts([args.props])), None)
+            _deliver(report_violation, name, scrub(message, secret_texts([args.props])), args.urn, None)
 
         _evaluate(name, f"resource {args.urn}", lambda: check(args, ctx, report), report)
 
@@ -229,7 +248,7 @@ def stack_policy(name: str, description: str,
         def report(message: str, urn: Optional[str] = None) -> None:
             if not secrets:
                 secrets.append(secret_texts(r.props for r in args.resources))
-            report_violation(scrub(message, secrets[0]), urn)
+            _deliver(report_violation, name, scrub(message, secrets[0]), urn or "", urn)
 
         _evaluate(name, "the stack", lambda: check(stack, ctx, report), report)
 

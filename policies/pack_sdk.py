@@ -119,5 +119,38 @@ def _install_request_memo() -> bool:
 REQUEST_MEMO = _install_request_memo()
 
 
+def _install_advisory_reports() -> bool:
+    """report_violation(message, urn, waived=True) files the diagnostic as ADVISORY: a waived
+    finding stays visible (`pulumi preview` lists it) without failing the run. The SDK sets the
+    level from the policy's enforcement level alone; this wraps the function it hands to each
+    policy. If the SDK changes, waived findings stay at the policy's level (stricter, never laxer)."""
+    try:
+        from pulumi_policy import policy as _p
+        servicer = _p._PolicyAnalyzerServicer  # noqa: SLF001
+        create = servicer._create_report_violation  # noqa: SLF001
+    except AttributeError:  # pragma: no cover - SDK changed
+        return False
+    if getattr(create, "_printflow_waivers", False):
+        return True
+
+    def _create_report_violation(self, response, *args, **kwargs):
+        report = create(self, response, *args, **kwargs)
+
+        def report_violation(message, urn=None, waived=False):
+            before = len(response.diagnostics)
+            report(message, urn)
+            if waived:
+                for diagnostic in response.diagnostics[before:]:
+                    diagnostic.enforcementLevel = _p.proto.ADVISORY
+        return report_violation
+
+    _create_report_violation._printflow_waivers = True  # type: ignore[attr-defined]
+    servicer._create_report_violation = _create_report_violation  # noqa: SLF001
+    return True
+
+
+ADVISORY_REPORTS = _install_advisory_reports()
+
+
 def is_secret(value: Any) -> bool:
     return bool(getattr(value, "is_secret", False))

@@ -6,6 +6,8 @@ tools and tests may import it; only __main__.py constructs the PolicyPack."""
 from __future__ import annotations
 
 import alarms
+import pack_common
+import waivers
 import app_settings
 import kms
 import network
@@ -33,3 +35,8 @@ ALL_POLICIES = [
 
 _names = [p.name for p in ALL_POLICIES]
 assert len(_names) == len(set(_names)), "duplicate policy names"
+
+try:
+    pack_common.WAIVERS[:] = waivers.load(known_policies=_names)
+except waivers.WaiverError as exc:
+    raise SystemExit(f"error: {exc}") from None  # one paragraph, not a traceback, in the CLI too

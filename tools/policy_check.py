@@ -29,9 +29,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tools.graph_import import graphs_in
 from tools.lifetime import exit_on_signals
-from tools.sarif import sarif
+from tools.sarif import pack_version, sarif
+from tools.waiver_check import load_waivers, unused_waivers, waiver_of
 from tools.policy_analyzer import (
-    STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
+    PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
 )
 
@@ -143,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m tools.policy_check",
         description="Run the printflow-guardrails CrossGuard pack over resource graphs through "
                     "the Pulumi analyzer protocol (no Pulumi CLI needed).")
+    p.add_argument("--pack", type=Path, default=PACK_DIR, metavar="DIR",
+                   help="the policy pack folder (default: policies/, with its waivers.yaml)")
     p.add_argument("--graph", action="append", default=[], metavar="FILE",
                    help="a resource graph, the file `make graph` writes, `pulumi preview --json` "
                         "or `pulumi stack export` output (repeatable)")
@@ -166,13 +169,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     exit_on_signals("stopped the policy check, its pack process and any renderer")
     try:
         if args.list:
-            with Analyzer() as analyzer:
+            with Analyzer(args.pack) as analyzer:
                 policies = analyzer.policies
             if args.json:
                 print(json.dumps([p.__dict__ for p in policies], indent=2))
             else:
                 print(policies_table(policies))
             return 0
+        load_waivers(pack_dir=args.pack)  # the file's format, before anything starts (the pack checks it again)
         config = load_json(args.config, "policy config") if args.config else None
         parse_policy_config(config, f"policy config {args.config}")
         graphs: List[Dict[str, Any]] = []
@@ -181,7 +185,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         stacks = args.stack or ([] if args.graph else list(STACKS))
         # The pack process starts now, on the idle core, while this one imports and renders; the
         # gRPC side comes up once rendering has forked, so no gRPC thread is ever forked.
-        analyzer = Analyzer().launch()
+        analyzer = Analyzer(args.pack).launch()
         try:
             with _Pipeline(analyzer, config, args.stack_role) as pipeline:
                 given = list(graphs)
@@ -205,6 +209,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         with analyzer:
             policies = analyzer.policies
             pack_name = analyzer.pack_name
+        unused = unused_waivers(load_waivers([p.name for p in policies], args.pack), violations,
+                                {g.get("stack", "") for g in graphs})
     except CheckInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -214,7 +220,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.sarif:
         try:
             Path(args.sarif).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.sarif).write_text(json.dumps(sarif(violations, policies, pack_name), indent=2)
+            Path(args.sarif).write_text(json.dumps(sarif(violations, policies, pack_name, pack_version(args.pack)), indent=2)
                                         + "\n", encoding="utf-8")
         except OSError as err:
             print(f"error: cannot write the SARIF report {args.sarif}: {err}", file=sys.stderr)
@@ -224,7 +230,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         print(violations_table(violations))
         mandatory = sum(v.level == "mandatory" for v in violations)
-        print(f"\n{len(graphs)} graph(s), {len(violations)} violation(s), {mandatory} mandatory.")
+        waived = sum(waiver_of(v) is not None for v in violations)
+        print(f"\n{len(graphs)} graph(s), {len(violations)} violation(s), {mandatory} mandatory"
+              + (f", {waived} waived." if waived else "."))
+    for w in unused:
+        print(f"note: waiver #{w.index} ({w.policy} on {w.resource}"
+              + (f" in {w.stack}" if w.stack else "") + ") matched no finding; remove it from "
+              "policies/waivers.yaml", file=sys.stderr)
     return 1 if any(v.level in ("mandatory", "remediate") for v in violations) else 0
 
 

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from tools.policy_types import PACK_DIR, REPO_ROOT, PolicyInfo, Violation
+from tools.waiver_check import waiver_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"mandatory": "error", "remediate": "error", "advisory": "warning", "disabled": "none"}
@@ -155,6 +156,12 @@ def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
         }
         if v.policy in index:
             result["ruleIndex"] = index[v.policy]
+        waiver = waiver_of(v)
+        if waiver is not None:
+            result["suppressions"] = [{
+                "kind": "external", "status": "accepted",
+                "justification": f"{waiver['reason']} (waiver #{waiver['index']} in policies/waivers.yaml, "
+                                 f"owner {waiver['owner']}, expires {waiver['expires']})"}]
         results.append(result)
     driver: Dict[str, Any] = {
         "name": pack_name, "rules": [rule(p) for p in policies],

@@ -1,0 +1,116 @@
+"""Waivers with an owner and an expiry (policies/waivers.yaml, read by the pack itself, so the
+real CLI and the offline check agree). Each test copies the pack and writes its own waivers.yaml
+next to it, as a team would edit the shipped file."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.policies.graphs import RDS, one, setp
+from tools import policy_check
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY = "aws-rds-instance-backup-retention"
+FUTURE = (date.today() + timedelta(days=60)).isoformat()
+PAST = (date.today() - timedelta(days=1)).isoformat()
+
+
+def _pack(tmp_path: Path, waivers: str) -> Path:
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "policies", pack, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    (pack / "waivers.yaml").write_text(waivers)
+    return pack
+
+
+def _waiver(expires: str, resource: str = "printflow-prod-db-postgres", stack: str = "prod",
+            policy: str = POLICY) -> str:
+    return (f"waivers:\n  - policy: {policy}\n    resource: '{resource}'\n    stack: {stack}\n"
+            f"    reason: restore test instance, rebuilt weekly\n    owner: platform-team\n"
+            f"    expires: {expires}\n")
+
+
+@pytest.fixture
+def graph_file(tmp_path, baselines):
+    g = copy.deepcopy(baselines["prod"])
+    db = one(g, RDS)
+    setp(db, "backupRetentionPeriod", 1)     # waivable
+    setp(db, "copyTagsToSnapshot", False)    # not waived: must stay mandatory
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(g))
+    return path
+
+
+def _run(tmp_path, pack, graph_file, capsys):
+    sarif = tmp_path / "out.sarif"
+    code = policy_check.main(["--pack", str(pack), "--graph", str(graph_file), "--json", "--sarif", str(sarif)])
+    captured = capsys.readouterr()
+    violations = json.loads(captured.out) if captured.out.strip().startswith("[") else []
+    results = json.loads(sarif.read_text())["runs"][0]["results"] if sarif.exists() else []
+    return code, violations, results, captured.err
+
+
+def test_an_unexpired_waiver_turns_exactly_its_finding_into_an_advisory_note(tmp_path, graph_file, capsys):
+    code, violations, results, _ = _run(tmp_path, _pack(tmp_path, _waiver(FUTURE)), graph_file, capsys)
+    levels = {v["policy"]: v["level"] for v in violations}
+    assert levels == {POLICY: "advisory", "aws-rds-instance-copy-tags-to-snapshot": "mandatory"}
+    waived = next(v for v in violations if v["policy"] == POLICY)
+    assert waived["message"].startswith("WAIVED by waiver #1 (owner platform-team, expires ")
+    assert code == 1  # the other finding still fails the run
+    (result,) = [r for r in results if r["ruleId"] == POLICY]
+    assert result["suppressions"][0]["kind"] == "external"
+    assert "restore test instance" in result["suppressions"][0]["justification"]
+
+
+def test_a_waiver_alone_lets_the_run_pass(tmp_path, baselines, capsys):
+    g = copy.deepcopy(baselines["prod"])
+    setp(one(g, RDS), "backupRetentionPeriod", 1)
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(g))
+    code, violations, _, _ = _run(tmp_path, _pack(tmp_path, _waiver(FUTURE, resource="printflow-prod-db-*")), path, capsys)
+    assert code == 0 and [v["level"] for v in violations] == ["advisory"]
+
+
+def test_an_expired_waiver_leaves_the_violation_and_says_so(tmp_path, graph_file, capsys):
+    code, violations, results, _ = _run(tmp_path, _pack(tmp_path, _waiver(PAST)), graph_file, capsys)
+    finding = next(v for v in violations if v["policy"] == POLICY)
+    assert code == 1 and finding["level"] == "mandatory"
+    assert f"expired on {PAST}" in finding["message"]
+    assert not any("suppressions" in r for r in results)
+
+
+@pytest.mark.parametrize("waiver", [
+    _waiver(FUTURE, stack="staging"),                       # another stack
+    _waiver(FUTURE, resource="printflow-prod-db-other"),    # another resource
+    _waiver(FUTURE, policy="aws-rds-instance-multi-az"),    # another policy
+])
+def test_a_waiver_for_something_else_waives_nothing_and_is_listed_unused(tmp_path, graph_file, capsys, waiver):
+    code, violations, _, err = _run(tmp_path, _pack(tmp_path, waiver), graph_file, capsys)
+    assert code == 1 and {v["level"] for v in violations} == {"mandatory"}
+    if "staging" not in waiver:  # a waiver for an unchecked stack is not "unused" here
+        assert "waiver #1" in err and "matched no finding" in err
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("waivers:\n  - policy: aws-rds-instance-backup-retention\n", "has no 'resource'"),
+    (_waiver("next tuesday"), "'expires' is not a date"),
+    (_waiver(FUTURE) + "    colour: red\n", "unknown key(s) colour"),
+    (_waiver(FUTURE, policy="aws-no-such-policy"), "which the pack does not have"),
+    ("waivers: {a: 1}\n", "must be a list"),
+    ("waivers: [\n", "is not YAML"),
+])
+def test_a_malformed_waiver_file_is_one_clear_error(tmp_path, graph_file, capsys, text, problem):
+    code, _, _, err = _run(tmp_path, _pack(tmp_path, text), graph_file, capsys)
+    assert code == 2 and problem in err and "policies/waivers.yaml" in err
+    assert "Traceback" not in err
+
+
+def test_the_shipped_waiver_file_is_valid_and_waives_nothing_today():
+    from tools.waiver_check import load_waivers
+
+    assert load_waivers() == []
