@@ -23,17 +23,29 @@ rules = Rules()
 
 
 def alarm_metrics(props):
-    """(namespace, metricName) pairs an alarm watches, including metric-math queries."""
+    """(namespace, metricName) pairs an alarm watches, including metric-math queries; a pair
+    with a value not known yet is UNKNOWN in it."""
     out = []
     ns, mn = get(props, "namespace"), get(props, "metricName")
-    if isinstance(mn, str) and mn is not UNKNOWN:
-        out.append((ns if isinstance(ns, str) else None, mn))
+    if isinstance(mn, str) or mn is UNKNOWN:
+        out.append((ns if isinstance(ns, str) or ns is UNKNOWN else None, mn))
     for q in items(get(props, "metricQueries")):
         m = one(get(q, "metric"))
         qn, qm = get(m, "namespace"), get(m, "metricName")
-        if isinstance(qm, str) and qm is not UNKNOWN:
-            out.append((qn if isinstance(qn, str) else None, qm))
+        if isinstance(qm, str) or qm is UNKNOWN:
+            out.append((qn if isinstance(qn, str) or qn is UNKNOWN else None, qm))
     return out
+
+
+def watched_metrics(stack) -> tuple:
+    """The (namespace, metric) pairs the stack's alarms watch, and whether some alarm's metric
+    is not known yet (then a missing one cannot be judged until `pulumi up`)."""
+    watched, unknown = set(), False
+    for a in stack.of(METRIC_ALARM):
+        for pair in alarm_metrics(a.props):
+            unknown |= UNKNOWN in pair
+            watched.add(pair)
+    return watched, unknown
 
 
 @rules.resource("aws-cloudwatch-alarm-actions", [METRIC_ALARM, COMPOSITE_ALARM],
@@ -101,15 +113,12 @@ def _heartbeat_breaching(args, ctx, report):
                                        "pair applies only if the stack has that service."}})
 def _required(stack, ctx, report):
     """The stack alarms on RDS storage and CPU, MemoryDB memory and failed S3 replication."""
-    watched = set()
-    for a in stack.of(METRIC_ALARM):
-        for ns, mn in alarm_metrics(a.props):
-            watched.add((ns, mn))
+    watched, unknown = watched_metrics(stack)
     for entry in ctx["requiredMetrics"] or []:
         ns, _, mn = str(entry).partition(":")
         if not ctx.is_prod and not stack.of(*SERVICE_OF_NAMESPACE.get(ns, [])):
             continue
-        if (ns, mn) not in watched:
+        if (ns, mn) not in watched and not unknown:
             report(f"No CloudWatch alarm watches {ns} {mn}. Add an aws.cloudwatch.MetricAlarm "
                    f"on namespace {ns}, metric {mn}, with alarm and OK actions on the alarms "
                    "topic.", None)
@@ -125,6 +134,8 @@ def _backup_heartbeat(stack, ctx, report):
     metric = ctx["metricName"]
     alarms = [a for a in stack.of(METRIC_ALARM)
               if any(mn == metric for _, mn in alarm_metrics(a.props))]
+    if not alarms and watched_metrics(stack)[1]:
+        return  # some alarm's metric is not known yet: judged at `pulumi up`
     if not alarms:
         report(f"No heartbeat alarm watches the {metric} metric ({HEARTBEAT_NAMESPACE}), so a "
                "nightly logical dump that silently stops running goes unnoticed. Add a "

@@ -34,7 +34,8 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 import waivers
-from pack_sdk import ADVISORY_REPORTS, REQUEST_MEMO, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
+from pack_fast import ONE_CONVERSION_PER_REQUEST  # noqa: F401
+from pack_sdk import ADVISORY_REPORTS, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
 from pack_stack import (  # noqa: F401
     Stack, is_regional_aws, label, parameter_groups_used, parameters, region_of_resource,
 )
@@ -228,8 +229,10 @@ def resource_policy(name: str, description: str, types: Iterable[str],
 
         _evaluate(name, f"resource {args.urn}", lambda: check(args, ctx, report), report)
 
-    return ResourceValidationPolicy(name=name, description=description, validate=validate,
-                                    config_schema=schema, **about.metadata)
+    policy = ResourceValidationPolicy(name=name, description=description, validate=validate,
+                                      config_schema=schema, **about.metadata)
+    policy._printflow_types = type_set  # pack_fast skips the policy for other types, as validate would
+    return policy
 
 
 def stack_policy(name: str, description: str,

@@ -1,5 +1,6 @@
-"""Two patches of pulumi-policy internals the pack relies on (each switches itself off, leaving
-the same verdicts, if the SDK changes): secret marking, and one conversion per Analyze request."""
+"""Patches of pulumi-policy internals the pack relies on (each switches itself off, leaving the
+same verdicts, if the SDK changes): secret marking, and the advisory level of waived findings.
+pack_fast.py replaces Analyze and AnalyzeStack with one conversion per resource."""
 
 from __future__ import annotations
 
@@ -63,60 +64,6 @@ def _install_secret_marking() -> bool:
 
 
 SECRET_MARKING = _install_secret_marking()
-
-
-def _install_request_memo() -> bool:
-    """pulumi-policy's Analyze converts and proxies the same request once per policy (62 times a
-    resource here). Remember the last conversion, keyed by the request's bytes, so each resource
-    is converted once. Policies only read props. If the SDK changes, this is skipped (slower, same
-    verdicts)."""
-    try:
-        from pulumi_policy import policy as _p
-        to_dict, deserialize, proxy = _p.json_format.MessageToDict, _p.deserialize_properties, _p.unknown_checking_proxy
-    except AttributeError:  # pragma: no cover - SDK changed
-        return False
-    if getattr(proxy, "_printflow_memo", False):
-        return True
-    # Enough entries for one AnalyzeStack, whose stack policies each walk every resource.
-    recent: dict[Any, tuple[Any, Any]] = {}
-
-    def remember(key: Any, source: Any, compute) -> Any:
-        """Entries keep their source alive, so an id in a key cannot be reused while cached."""
-        entry = recent.get(key)
-        if entry is None or entry[0] is not source:
-            if len(recent) >= 2048:
-                recent.pop(next(iter(recent)))
-            entry = recent[key] = (source, compute())
-        return entry[1]
-
-    class _JsonFormat:
-        """json_format as policy.py sees it, with MessageToDict remembering recent answers."""
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(_p.json_format_module, name)
-
-        @staticmethod
-        def MessageToDict(message, *args, **kwargs):  # noqa: N802 - protobuf's name
-            key = ("dict", type(message).__name__, message.SerializeToString(deterministic=True),
-                   args, tuple(sorted(kwargs.items())))
-            return remember(key, None, lambda: to_dict(message, *args, **kwargs))
-
-    def _deserialize(props, *args, **kwargs):
-        return remember(("props", id(props), args, tuple(sorted(kwargs.items()))), props,
-                        lambda: deserialize(props, *args, **kwargs))
-
-    def _proxy(value):
-        return remember(("proxy", id(value)), value, lambda: proxy(value))
-
-    _proxy._printflow_memo = True  # type: ignore[attr-defined]
-    _p.json_format_module = _p.json_format
-    _p.json_format = _JsonFormat()
-    _p.deserialize_properties = _deserialize
-    _p.unknown_checking_proxy = _proxy
-    return True
-
-
-REQUEST_MEMO = _install_request_memo()
 
 
 def _install_advisory_reports() -> bool:

@@ -4,6 +4,8 @@ sub-resource is a violation)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pack_common import (
     UNKNOWN, About, Rules, as_list, expect, fmt_num, get, items, label, number, one,
     parse_json_doc, per_resource, tags_of, truthy,
@@ -82,10 +84,12 @@ def for_bucket_parts(stack, report, part_type, missing, check, applies=None) -> 
                                          "description": "Tags every bucket must have."}})
 def _required_tags(args, ctx, report):
     """S3 buckets carry the app, env, owner and data-tier tags."""
-    tags = tags_of(args.props)
     if get(args.props, "tags") is UNKNOWN:
         return
-    missing = [t for t in ctx["requiredTags"] or [] if not tags.get(t)]
+    tags = tags_of(args.props)
+    present = {str(k) for key in ("tagsAll", "tags") if isinstance(get(args.props, key), Mapping)
+               for k in get(args.props, key).keys()}  # a tag whose value is not known yet is there
+    missing = [t for t in ctx["requiredTags"] or [] if not tags.get(t) and t not in present]
     if missing:
         report(f"S3 bucket '{args.name}' is missing the tag(s) {', '.join(missing)}. Tag every "
                f"bucket with {', '.join(ctx['requiredTags'])} so the guardrails can tell print "

@@ -180,13 +180,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         config = load_json(args.config, "policy config") if args.config else None
         parse_policy_config(config, f"policy config {args.config}")
         graphs: List[Dict[str, Any]] = []
-        for path in args.graph:
-            graphs.extend(validate_graph(g, path) for g in graphs_in(load_json(path, "graph"), path))
         stacks = args.stack or ([] if args.graph else list(STACKS))
-        # The pack process starts now, on the idle core, while this one imports and renders; the
-        # gRPC side comes up once rendering has forked, so no gRPC thread is ever forked.
+        # The pack process starts now, on the idle core, while this one reads, checks and renders
+        # the graphs; the gRPC side comes up once rendering has forked, so no gRPC thread is ever
+        # forked. Bad input stops it again (below): nothing is left running.
         analyzer = Analyzer(args.pack).launch()
         try:
+            for path in args.graph:
+                graphs.extend(validate_graph(g, path) for g in graphs_in(load_json(path, "graph"), path))
             with _Pipeline(analyzer, config, args.stack_role) as pipeline:
                 given = list(graphs)
 
