@@ -80,10 +80,13 @@ def build_dr(settings: StackSettings) -> dict[str, Any]:
     outputs.update({
         "print_bucket": replica_bucket,
         "print_replica_bucket": replica_bucket,
-        # prod's offsite vault already lives in this region: the DR apps keep dumping there
-        "backup_bucket": {"name": source.backup_bucket_name, "arn": source.backup_bucket_arn,
-                          "region": settings.home_region, "object_lock_mode": "COMPLIANCE",
-                          "object_lock_days": lock.backup_object_lock_days},
+        # After a failover the DR apps keep dumping into prod's offsite vault (already in this
+        # region). A drill gets no dump target: the vault is COMPLIANCE-locked, so a drill's
+        # dumps there could never be deleted.
+        "backup_bucket": None if settings.is_drill else {
+            "name": source.backup_bucket_name, "arn": source.backup_bucket_arn,
+            "region": settings.home_region, "object_lock_mode": "COMPLIANCE",
+            "object_lock_days": lock.backup_object_lock_days},
         "app_secrets": {"laravel_arn": source.laravel_secret_arn,
                         "pdf_service_arn": source.pdf_service_secret_arn, "replica_regions": [],
                         "laravel_connection_arn": own.laravel_arn,

@@ -293,6 +293,11 @@ class BackupVault(pulumi.ComponentResource):
         self.register_outputs({"name": self.vault.bucket.bucket, "writer_policy": self.writer_policy.arn})
 
 
+READ_PRINT_FILES = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions",
+                    "s3:GetBucketLocation")
+"""What the DR apps may do to prod's replica bucket in a drill: read, nothing else."""
+
+
 @dataclass(frozen=True)
 class ReplicaBucketAccessArgs:
     replica_bucket_arn: InputStr
@@ -313,17 +318,17 @@ class ReplicaBucketAccess(pulumi.ComponentResource):
         bucket = args.replica_bucket_arn
         objects = pulumi.Output.from_input(bucket).apply(lambda a: f"{a}/*")
         statements = [
-            {"Sid": "ReadPrintFiles", "Effect": "Allow",
-             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"],
+            {"Sid": "ReadPrintFiles", "Effect": "Allow", "Action": list(READ_PRINT_FILES),
              "Resource": [bucket, objects]},
             {"Sid": "UseReplicaStorageKey", "Effect": "Allow",
-             "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": args.replica_key_arn},
+             "Action": ["kms:Decrypt"] if args.drill else ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": args.replica_key_arn},
         ]
         if args.drill:
+            # An allow-list, not a deny-list: whatever S3 adds next (lifecycle, replication,
+            # encryption, inventory, Replicate*, ...) is denied to a drill too.
             statements.append({"Sid": "DrillNeverChangesProdData", "Effect": "Deny",
-                               "Action": ["s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject",
-                                          "s3:PutBucket*", "s3:DeleteBucket*", "s3:BypassGovernanceRetention"],
-                               "Resource": [bucket, objects]})
+                               "NotAction": list(READ_PRINT_FILES), "Resource": [bucket, objects]})
         else:
             statements += [
                 {"Sid": "FailoverWritesPrintFiles", "Effect": "Allow", "Action": ["s3:PutObject"],

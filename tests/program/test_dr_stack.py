@@ -88,16 +88,50 @@ def test_drill_is_disposable(dr: Graph):
     assert all(k.inputs["deletionWindowInDays"] == 7 for k in dr.of_type("aws:kms/key:Key"))
 
 
-def test_drill_never_writes_or_deletes_prod_replica_objects(dr: Graph, prod: Graph):
+def _decides(statements: list, action: str, resource: str) -> bool:
+    """IAM policy evaluation for one action on one resource (IAM User Guide, "Policy evaluation
+    logic"): an explicit Deny wins (Action matched, or NotAction not matched), else an Allow."""
+    from fnmatch import fnmatchcase
+
+    def matches(patterns, value):
+        return any(fnmatchcase(value.lower(), p.lower()) for p in ([patterns] if isinstance(patterns, str) else patterns))
+
+    def applies(s):
+        in_action = matches(s["Action"], action) if "Action" in s else not matches(s["NotAction"], action)
+        return in_action and matches(s["Resource"], resource)
+    if any(s["Effect"] == "Deny" and applies(s) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and applies(s) for s in statements)
+
+
+# Every way to change a bucket or its objects, including the bucket-level settings a deny-list
+# of PutObject*/PutBucket* missed (the S3 API's Put*Configuration and Replicate* actions).
+CHANGES = ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
+           "s3:RestoreObject", "s3:PutLifecycleConfiguration", "s3:PutReplicationConfiguration",
+           "s3:PutEncryptionConfiguration", "s3:ReplicateObject", "s3:ReplicateDelete",
+           "s3:PutInventoryConfiguration", "s3:PutAnalyticsConfiguration", "s3:PutMetricsConfiguration",
+           "s3:PutBucketPolicy", "s3:DeleteBucket", "s3:BypassGovernanceRetention")
+
+
+def test_drill_never_changes_prod_replica_data(dr: Graph, prod: Graph):
     policy = dr.one("aws:iam/policy:Policy", "print-file-access")
-    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    deny = statements["DrillNeverChangesProdData"]
-    assert deny["Effect"] == "Deny"
-    assert {"s3:PutObject*", "s3:DeleteObject*"} <= set(deny["Action"])
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    by_sid = {s["Sid"]: s for s in statements}
+    deny = by_sid["DrillNeverChangesProdData"]
     replica_arn = prod.outputs["print_replica_bucket"]["arn"]
-    assert replica_arn in deny["Resource"]
-    allowed = {a for s in statements.values() if s["Effect"] == "Allow" for a in s["Action"]}
-    assert not any(a.startswith(("s3:Put", "s3:Delete")) for a in allowed)
+    assert deny["Effect"] == "Deny" and replica_arn in deny["Resource"]
+    for action in CHANGES:
+        for resource in (replica_arn, f"{replica_arn}/tenant-1/order.pdf"):
+            assert not _decides(statements, action, resource), (action, resource)
+    assert _decides(statements, "s3:GetObject", f"{replica_arn}/tenant-1/order.pdf")
+    assert by_sid["UseReplicaStorageKey"]["Action"] == ["kms:Decrypt"]
+
+
+def test_a_drill_gets_no_dump_target_a_failover_keeps_prods_vault(dr: Graph, render_variant, prod_references):
+    """prod's backup vault is COMPLIANCE-locked: a drill's dumps there could never be deleted."""
+    assert dr.outputs["mode"] == "drill" and dr.outputs.get("backup_bucket") is None
+    failover = render_variant("dr", {"printflow:dr": {"mode": "failover"}}, references=prod_references)
+    assert failover.outputs["backup_bucket"]["object_lock_mode"] == "COMPLIANCE"
 
 
 def test_failover_is_protected_like_prod(render_variant, prod_references):
@@ -139,4 +173,5 @@ def test_explicit_config_source_when_prod_state_is_unreachable(prod):
     assert not [r for r in graph.resources if r.type == "pulumi:pulumi:StackReference"]
     restore = graph.one("aws:rds/instance:Instance").inputs["restoreToPointInTime"]
     assert restore["sourceDbInstanceAutomatedBackupsArn"] == block["replicated_backups_arn"]
-    assert graph.outputs["backup_bucket"]["name"] == block["backup_bucket_name"]
+    assert graph.outputs.get("backup_bucket") is None  # a drill: no dump target (see below)
+    assert graph.outputs["print_bucket"]["name"] == block["replica_bucket_name"]
