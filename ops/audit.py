@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Optional
 
 from ops import secrets
-from ops.aws import Clients, describe_error, error_code, is_not_implemented, region_of_arn
+from ops.audit_alarms import alarms_area
+from ops.aws import Clients, error_code, region_of_arn
 from ops.checks import CheckResult, check_if, fail, guarded, ok, skip
 from ops.outputs import StackOutputs
 from ops.timeutil import human_seconds, iso, utc
@@ -130,6 +131,9 @@ def replication_checks(clients: Clients, out: StackOutputs, sample: int) -> Iter
         problems.append("a rule is Disabled")
     for r in to_replica:
         rid = r.get("ID", "rule")
+        narrowed = _narrowed_by(r)
+        if narrowed:
+            problems.append(f"{rid}: replicates only {narrowed}, not every print file")
         if r.get("DeleteMarkerReplication", {}).get("Status") != "Enabled":
             problems.append(f"{rid}: delete-marker replication off")
         if r.get("Destination", {}).get("ReplicationTime", {}).get("Status") != "Enabled":
@@ -153,6 +157,21 @@ def replication_checks(clients: Clients, out: StackOutputs, sample: int) -> Iter
                    f"(e.g. {failed_keys[:3]})", "s3", sampled=len(objects), statuses=counts)
 
 
+def _narrowed_by(rule: dict) -> str:
+    """What limits a replication rule to part of the bucket ('' when it covers every object):
+    S3 PutBucketReplication, Filter {Prefix | Tag | And} or the legacy rule-level Prefix."""
+    flt = rule.get("Filter")
+    if flt is None:
+        return f"keys under '{rule['Prefix']}'" if rule.get("Prefix") else ""
+    conditions = flt.get("And", flt)
+    parts = []
+    if conditions.get("Prefix"):
+        parts.append(f"keys under '{conditions['Prefix']}'")
+    tags = conditions.get("Tags") or ([conditions["Tag"]] if conditions.get("Tag") else [])
+    parts += [f"objects tagged {t.get('Key')}={t.get('Value')}" for t in tags]
+    return " and ".join(parts)
+
+
 def s3_area(clients: Clients, out: StackOutputs, sample: int) -> list[CheckResult]:
     results: list[CheckResult] = []
     pb, rb, bb = out.print_bucket, out.print_replica_bucket, out.backup_bucket
@@ -171,6 +190,9 @@ def s3_area(clients: Clients, out: StackOutputs, sample: int) -> list[CheckResul
     if pb.name != rb.name:
         results += guarded("s3", "s3-replication", pb.name,
                            lambda: replication_checks(clients, out, sample))
+    else:
+        results.append(skip("s3-replication", pb.name, "the DR stack's print bucket is prod's replica; "
+                            "its replication is prod's (audit prod's outputs)", "s3"))
     return results
 
 
@@ -321,56 +343,6 @@ def secrets_area(clients: Clients, out: StackOutputs) -> list[CheckResult]:
     return res
 
 
-# ---------------------------------------------------------------- Alarms
-def _describe_alarms(cw: Any, names: list[str]) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-    for i in range(0, len(names), 100):
-        for page in cw.get_paginator("describe_alarms").paginate(
-                AlarmNames=names[i:i + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
-            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
-                found[alarm["AlarmName"]] = alarm
-    return found
-
-
-def _actions_check(name: str, alarm: dict | None, check: str = "alarm-actions") -> CheckResult:
-    if alarm is None:
-        return fail(check, name, "alarm does not exist", "alarms")
-    missing = [k for k in ("AlarmActions", "OKActions") if not alarm.get(k)]
-    return check_if(not missing, check, name, "AlarmActions and OKActions set",
-                     f"no {' and no '.join(missing)}", "alarms")
-
-
-def alarms_area(clients: Clients, out: StackOutputs) -> list[CheckResult]:
-    a = out.alarms
-    cw = clients.get("cloudwatch", out.primary_region)
-    names = list(dict.fromkeys(a.alarm_names + a.heartbeat_alarm_names))
-    found = _describe_alarms(cw, names)
-    res = [_actions_check(n, found.get(n)) for n in names]
-    for n in a.heartbeat_alarm_names:
-        alarm = found.get(n)
-        if alarm is None:
-            continue  # already reported as missing
-        state = alarm.get("StateValue", "?")
-        res.append(check_if(state == "OK", "heartbeat", n, "OK (job reporting)",
-                            f"dead job: heartbeat alarm in {state}", "alarms", state=state))
-    res += _composite(cw, a.composite_alarm_name)
-    return res
-
-
-def _composite(cw: Any, name: str | None) -> list[CheckResult]:
-    if not name:
-        return [skip("composite-alarm", "-", "no composite_alarm_name in outputs", "alarms")]
-    try:
-        resp = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])
-    except Exception as exc:  # noqa: BLE001
-        if is_not_implemented(exc):
-            return [skip("composite-alarm", name, f"API not available here: {describe_error(exc)}",
-                         "alarms")]
-        raise
-    alarm = next(iter(resp.get("CompositeAlarms", [])), None)
-    return [_actions_check(name, alarm, "composite-alarm")]
-
-
 # ---------------------------------------------------------------- entry point
 def run_audit(clients: Clients, out: StackOutputs, now: datetime,
               rpo_seconds: int = DEFAULT_RPO_SECONDS, sample: int = DEFAULT_SAMPLE,
@@ -382,7 +354,7 @@ def run_audit(clients: Clients, out: StackOutputs, now: datetime,
         "memorydb": ("memorydb-cluster", out.queue_store.name, lambda: memorydb_area(clients, out)),
         "kms": ("kms", "kms_keys", lambda: kms_area(clients, out)),
         "secrets": ("secrets", "app_secrets", lambda: secrets_area(clients, out)),
-        "alarms": ("alarms", out.primary_region, lambda: alarms_area(clients, out)),
+        "alarms": ("alarms", out.alarms.topic_arn, lambda: alarms_area(clients, out)),
     }
     skipped = set(skip_areas)
     results: list[CheckResult] = []

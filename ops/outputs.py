@@ -73,6 +73,7 @@ class AppSecrets(_Section):
 
 class Alarms(_Section):
     topic_arn: str
+    queue_events_topic_arn: Optional[str] = None
     alarm_names: list[str]
     heartbeat_alarm_names: list[str]
     composite_alarm_name: Optional[str] = None

@@ -244,19 +244,8 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
             Name=f"printflow/prod/{label}", SecretString=json.dumps(values), KmsKeyId=keys["secrets"],
             AddReplicaRegions=[{"Region": DR, "KmsKeyId": dr_keys["secrets"]}])["ARN"]
 
-    topic_arn = aws("sns").create_topic(Name="printflow-alarms")["TopicArn"]
-    cw = aws("cloudwatch")
-    alarm_names = ["printflow-prod-rds-cpu", "printflow-prod-queue-oldest-job-age"]
-    heartbeat_names = ["printflow-prod-nightly-dump-heartbeat", "printflow-prod-scheduler-heartbeat"]
-    for name in alarm_names + heartbeat_names:
-        put_alarm(cw, name, topic_arn)
-        cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test baseline")
-    composite = "printflow-prod-service-degraded"
-    cloudwatch_backends[ACCOUNT][PRIMARY].put_metric_alarm(
-        name=composite, namespace=None, metric_name=None, comparison_operator=None,  # type: ignore
-        evaluation_periods=None, period=None, threshold=None, statistic=None,  # type: ignore
-        description="composite", dimensions=[], alarm_actions=[topic_arn], ok_actions=[topic_arn],
-        rule=" OR ".join(f'ALARM("{n}")' for n in alarm_names))
+    alarms = paging_alarms(PRIMARY, "printflow-prod")
+    topic_arn = alarms["topic_arn"]
 
     outputs = {
         "environment": "prod", "mode": "primary", "primary_region": PRIMARY, "dr_region": DR,
@@ -275,8 +264,7 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
         "app_secrets": {"laravel_arn": secret_arns["laravel"], "pdf_service_arn": secret_arns["pdf-service"],
                         "replica_regions": [DR]},
         "kms_keys": keys,
-        "alarms": {"topic_arn": topic_arn, "alarm_names": alarm_names,
-                   "heartbeat_alarm_names": heartbeat_names, "composite_alarm_name": composite},
+        "alarms": alarms,
         "network": {"vpc_id": "vpc-1", "app_security_group_id": "sg-1", "private_subnet_ids": ["subnet-1"]},
         "dr": {"region": DR, "replicated_backups_arn": backups_arn, "source_db_arn": db_arn,
                "replica_bucket_name": "printflow-prod-print-files-replica",
@@ -295,11 +283,38 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
                                                      "BackupRetentionPeriod": 14, "StorageEncrypted": True})
     dr_outputs["print_bucket"].update(name="printflow-prod-print-files-replica", arn=replica_arn, region=DR)
     dr_outputs["print_replica_bucket"] = dict(dr_outputs["print_bucket"])
+    dr_outputs["alarms"] = paging_alarms(DR, "printflow-prod-dr")  # the DR stack's own, in its region
     dr_outputs["app_secrets"].update(
         laravel_arn=secret_arns["laravel"].replace(PRIMARY, DR),
         pdf_service_arn=secret_arns["pdf-service"].replace(PRIMARY, DR), replica_regions=[])
     return Env(outputs=outputs, now=now, backups=backups, db_arn=db_arn, topic_arn=topic_arn,
                object_keys=object_keys, dr_outputs=dr_outputs)
+
+
+def paging_alarms(region: str, prefix: str) -> dict:
+    """A stack's paging topics (subscribed), its alarms (OK, heartbeats breaching on missing data)
+    and its composite alarm, in `region`; the stack's `alarms` output block."""
+    sns = aws("sns", region)
+    topics = {}
+    for kind in ("alarms", "queue-events"):
+        arn = sns.create_topic(Name=f"{prefix}-{kind}")["TopicArn"]
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="oncall@printflow.example")
+        topics[kind] = arn
+    cw = aws("cloudwatch", region)
+    alarm_names = [f"{prefix}-rds-cpu", f"{prefix}-queue-oldest-job-age"]
+    heartbeat_names = [f"{prefix}-nightly-dump-heartbeat", f"{prefix}-scheduler-heartbeat"]
+    for name in alarm_names + heartbeat_names:
+        put_alarm(cw, name, topics["alarms"])
+        cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test baseline")
+    composite = f"{prefix}-service-degraded"
+    cloudwatch_backends[ACCOUNT][region].put_metric_alarm(
+        name=composite, namespace=None, metric_name=None, comparison_operator=None,  # type: ignore
+        evaluation_periods=None, period=None, threshold=None, statistic=None,  # type: ignore
+        description="composite", dimensions=[], alarm_actions=[topics["alarms"]],
+        ok_actions=[topics["alarms"]], rule=" OR ".join(f'ALARM("{n}")' for n in alarm_names))
+    return {"topic_arn": topics["alarms"], "queue_events_topic_arn": topics["queue-events"],
+            "alarm_names": alarm_names, "heartbeat_alarm_names": heartbeat_names,
+            "composite_alarm_name": composite}
 
 
 def put_alarm(cw: Any, name: str, topic_arn: str, actions: bool = True) -> None:
