@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ops import audit, drill, report
+from ops import audit, drill, report, restore_files
 from ops.aws import Clients
 from ops.checks import CheckResult, EnvironmentProblem, any_failed, render_table, summary_line, to_json
 from ops.outputs import InputError, load_outputs
@@ -40,6 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--sample", type=int, default=audit.DEFAULT_SAMPLE, help="recent objects to sample")
     a.add_argument("--skip", action="append", default=[], choices=audit.AREAS, metavar="AREA",
                    help=f"skip an area ({', '.join(audit.AREAS)}); repeatable")
+
+    rf = sub.add_parser("restore-files", help="a prefix of the print bucket back to a moment (dry run "
+                        "unless --apply)")
+    rf.add_argument("--outputs", required=True, help="stack outputs JSON (its print_bucket is restored)")
+    rf.add_argument("--prefix", required=True, help="key prefix, e.g. tenants/42/ (never empty)")
+    rf.add_argument("--to", required=True, type=_time_arg("--to"), help="ISO 8601 moment, with a timezone")
+    rf.add_argument("--apply", action="store_true", help="make the changes (default: print the plan)")
+    rf.add_argument("--remove-newer", action="store_true",
+                    help="add a delete marker to keys created after --to (never a permanent delete)")
+    rf.add_argument("--json", action="store_true")
+    rf.add_argument("--now", type=_time_arg("--now"), help="clock override (tests, replays)")
 
     d = sub.add_parser("drill", help="DR-region restore drill (runbook §4)")
     dsub = d.add_subparsers(dest="drill_command", required=True)
@@ -124,6 +135,39 @@ def cmd_verify(args: argparse.Namespace, clients: Clients) -> int:
                  rpo_seconds=facts.get("rpo_seconds"), rto_seconds=facts.get("rto_seconds"))
 
 
+def cmd_restore_files(args: argparse.Namespace, clients: Clients) -> int:
+    if not args.prefix.strip("/"):
+        raise InputError("--prefix must name part of the bucket (e.g. tenants/42/): an empty prefix "
+                         "would restore the whole print bucket, which this command never does by accident.")
+    now = args.now or real_now()
+    if args.to > now:
+        raise InputError(f"--to {iso(args.to)} is in the future (now is {iso(now)}): a restore goes back "
+                         "to a moment that has happened.")
+    out = load_outputs(args.outputs, command="`restore-files`")
+    bucket = out.print_bucket
+    s3 = clients.get("s3", bucket.region)
+    warning = restore_files.retention_warning(s3, bucket.name, args.to, now)
+    if warning:
+        print(warning, file=sys.stderr)
+    steps = restore_files.plan(s3, bucket.name, args.prefix, args.to, args.remove_newer)
+    if args.apply:
+        restore_files.apply(s3, bucket.name, steps)
+    failed = [s for s in steps if s.result == "failed"]
+    if args.json:
+        import json
+        print(json.dumps({"bucket": bucket.name, "prefix": args.prefix, "to": iso(args.to),
+                          "applied": args.apply, "steps": [s.to_dict() for s in steps]}, indent=2))
+    else:
+        mode = "applied" if args.apply else "dry run (nothing changed; --apply makes these changes)"
+        print(f"Restore of s3://{bucket.name}/{args.prefix} to {iso(args.to)}: {mode}")
+        for s in steps:
+            print(f"  {s.action:13} {s.key}  version {s.version_id} ({s.last_modified})"
+                  + (f"  -> {s.result}: {s.detail}" if args.apply and s.action in ("restore", "remove-newer") else ""))
+        counts = {a: sum(s.action == a for s in steps) for a in ("restore", "remove-newer", "keep-newer", "unchanged")}
+        print(", ".join(f"{n} {a}" for a, n in counts.items()) + (f"; {len(failed)} failed" if failed else ""))
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
     rec, paths = report.write_report(Path(args.dir), operator, (args.now or real_now()).replace(microsecond=0))
@@ -144,6 +188,8 @@ def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> i
     try:
         if args.command == "audit":
             return cmd_audit(args, clients)
+        if args.command == "restore-files":
+            return cmd_restore_files(args, clients)
         if args.drill_command == "preflight":
             return cmd_preflight(args, clients)
         if args.drill_command == "verify":

@@ -1,0 +1,130 @@
+"""`ops restore-files` against moto's S3 (versioned, Object Lock): a prefix back to a moment,
+dry run by default, never a deleted version, never a key outside the prefix."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.ops.fakeaws import Env, aws
+
+PREFIX = "tenants/42/"
+
+
+def _put(bucket: str, key: str, body: bytes) -> None:
+    aws("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/pdf",
+                         Metadata={"order": key.rsplit("/", 1)[-1]})
+
+
+@pytest.fixture
+def history(env: Env) -> dict:
+    """Before T: a.pdf v1, b.pdf v1, other tenant's c.pdf. After T: a.pdf overwritten, b.pdf
+    deleted, new.pdf created, and the other tenant's file overwritten too."""
+    bucket = env.outputs["print_bucket"]["name"]
+    _put(bucket, f"{PREFIX}a.pdf", b"a-v1")
+    _put(bucket, f"{PREFIX}b.pdf", b"b-v1")
+    _put(bucket, "tenants/7/c.pdf", b"c-v1")
+    time.sleep(1.1)  # S3 LastModified has one-second precision
+    to = datetime.now(timezone.utc)
+    time.sleep(1.1)
+    _put(bucket, f"{PREFIX}a.pdf", b"a-v2-wrong")
+    aws("s3").delete_object(Bucket=bucket, Key=f"{PREFIX}b.pdf")
+    _put(bucket, f"{PREFIX}new.pdf", b"new")
+    _put(bucket, "tenants/7/c.pdf", b"c-v2")
+    return {"bucket": bucket, "to": to}
+
+
+def _body(bucket: str, key: str) -> bytes:
+    return aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def _versions(bucket: str) -> int:
+    listing = aws("s3").list_object_versions(Bucket=bucket)
+    return len(listing.get("Versions", [])) + len(listing.get("DeleteMarkers", []))
+
+
+def _run(run, env: Env, tmp_path: Path, to: datetime, *extra: str) -> tuple[int, dict, str]:
+    path = env.write(tmp_path / "prod.json")
+    code, out, err = run("restore-files", "--outputs", str(path), "--prefix", PREFIX,
+                         "--to", to.isoformat(), "--json", *extra)
+    return code, json.loads(out) if out.strip().startswith("{") else {}, err
+
+
+def test_dry_run_plans_and_changes_nothing(history, env: Env, run, tmp_path: Path) -> None:
+    before = _versions(history["bucket"])
+    code, doc, _ = _run(run, env, tmp_path, history["to"])
+    actions = {s["key"]: s["action"] for s in doc["steps"]}
+    assert code == 0 and doc["applied"] is False
+    assert actions == {f"{PREFIX}a.pdf": "restore", f"{PREFIX}b.pdf": "restore", f"{PREFIX}new.pdf": "keep-newer"}
+    assert _versions(history["bucket"]) == before and _body(history["bucket"], f"{PREFIX}a.pdf") == b"a-v2-wrong"
+
+
+def test_apply_brings_back_deleted_and_overwritten_files_and_deletes_no_version(history, env, run, tmp_path):
+    bucket = history["bucket"]
+    before = _versions(bucket)
+    code, doc, _ = _run(run, env, tmp_path, history["to"], "--apply")
+    assert code == 0 and all(s["result"] == "done" for s in doc["steps"] if s["action"] == "restore"), doc["steps"]
+    assert _body(bucket, f"{PREFIX}a.pdf") == b"a-v1" and _body(bucket, f"{PREFIX}b.pdf") == b"b-v1"
+    head = aws("s3").head_object(Bucket=bucket, Key=f"{PREFIX}b.pdf")
+    assert head["ContentType"] == "application/pdf" and head["Metadata"] == {"order": "b.pdf"}
+    assert _body(bucket, f"{PREFIX}new.pdf") == b"new"          # created after T: kept by default
+    assert _body(bucket, "tenants/7/c.pdf") == b"c-v2"          # outside the prefix: untouched
+    assert _versions(bucket) == before + 2                       # only added: two copies
+
+
+def test_remove_newer_adds_a_delete_marker_never_a_permanent_delete(history, env, run, tmp_path):
+    bucket = history["bucket"]
+    code, doc, _ = _run(run, env, tmp_path, history["to"], "--apply", "--remove-newer")
+    assert code == 0 and {s["key"]: s["action"] for s in doc["steps"]}[f"{PREFIX}new.pdf"] == "remove-newer"
+    listing = aws("s3").list_object_versions(Bucket=bucket, Prefix=f"{PREFIX}new.pdf")
+    assert len(listing["Versions"]) == 1 and len(listing["DeleteMarkers"]) == 1
+
+
+def test_a_failed_copy_is_reported_and_exits_1(history, env, run, tmp_path, monkeypatch):
+    from ops import restore_files
+
+    def refuse(s3, bucket, steps):
+        for step in steps:
+            step.result, step.detail = "failed", "CopyObject failed: AccessDenied"
+    monkeypatch.setattr(restore_files, "apply", refuse)
+    code, doc, _ = _run(run, env, tmp_path, history["to"], "--apply")
+    assert code == 1 and any(s["result"] == "failed" for s in doc["steps"])
+
+
+@pytest.mark.parametrize("extra, problem", [
+    (("--prefix", ""), "empty prefix"),
+    (("--prefix", "/"), "empty prefix"),
+    (("--to", "2999-01-01T00:00:00Z"), "in the future"),
+])
+def test_bad_input_exits_2_and_changes_nothing(env: Env, run, tmp_path: Path, extra, problem) -> None:
+    args = {"--prefix": PREFIX, "--to": "2026-01-01T00:00:00Z", **dict(zip(extra[::2], extra[1::2]))}
+    path = env.write(tmp_path / "prod.json")
+    code, out, err = run("restore-files", "--outputs", str(path), *[x for kv in args.items() for x in kv])
+    assert code == 2 and problem in err and "Traceback" not in err
+
+
+def test_a_moment_that_is_not_a_timestamp_exits_2(env: Env, run, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run("restore-files", "--outputs", str(env.write(tmp_path / "o.json")), "--prefix", PREFIX,
+            "--to", "yesterday")
+    assert exc.value.code == 2 and "not an ISO 8601 timestamp" in capsys.readouterr().err
+
+
+def test_outputs_without_print_bucket_exit_2(env: Env, run, tmp_path: Path) -> None:
+    del env.outputs["print_bucket"]
+    path = env.write(tmp_path / "prod.json")
+    code, _, err = run("restore-files", "--outputs", str(path), "--prefix", PREFIX, "--to", "2026-01-01T00:00:00Z")
+    assert code == 2 and "print_bucket" in err
+
+
+def test_warns_when_the_moment_is_older_than_the_noncurrent_retention(history, env, run, tmp_path):
+    aws("s3").put_bucket_lifecycle_configuration(Bucket=history["bucket"], LifecycleConfiguration={"Rules": [{
+        "ID": "soft-delete", "Status": "Enabled", "Filter": {"Prefix": ""},
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]})
+    now = history["to"] + timedelta(days=120)
+    code, _, err = _run(run, env, tmp_path, history["to"], "--now", now.isoformat())
+    assert code == 0 and "90 days" in err and "may already be gone" in err
