@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ops import audit, drill, report, restore_files
+from ops import audit, drill, drill_run, report, restore_files
 from ops.aws import Clients
 from ops.checks import CheckResult, EnvironmentProblem, any_failed, render_table, summary_line, to_json
 from ops.outputs import InputError, load_outputs
+from ops.stack_ops import AutomationStack, StackOps
 from ops.timeutil import TimeInputError, iso, parse_time, real_now
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -75,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--now", type=_time_arg("--now"), help="clock override for the RTO end")
     v.add_argument("--json", action="store_true")
     v.add_argument("--dir", default="drills")
+
+    rn = dsub.add_parser("run", help="the whole drill in one command: preflight, restore (up), "
+                         "verify, preview, report, destroy")
+    rn.add_argument("--prod-outputs", required=True, help="prod stack outputs JSON (what is restored)")
+    rn.add_argument("--stack", default="dr", help="the DR stack (role dr, mode drill); default dr")
+    rn.add_argument("--restore-time", type=_time_arg("--restore-time"),
+                    help="ISO 8601 moment to restore to (default: the latest restorable time)")
+    rn.add_argument("--keep", action="store_true", help="leave the restored stack up (default: destroy it)")
+    rn.add_argument("--wait-seconds", type=float, default=3600, help="max wait for the restored instance")
+    rn.add_argument("--operator", default=None, help="defaults to $USER")
+    rn.add_argument("--dir", default="drills")
 
     r = dsub.add_parser("report", help="record the drill (JSON + Markdown) under --dir")
     r.add_argument("--dir", default="drills")
@@ -168,6 +180,31 @@ def cmd_restore_files(args: argparse.Namespace, clients: Clients) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace, clients: Clients, stack_factory: Callable[[str], StackOps]) -> int:
+    prod = load_outputs(args.prod_outputs, require=("dr",), command="`drill run` (give it the prod outputs)")
+    try:
+        stack = stack_factory(args.stack)
+    except Exception as exc:  # noqa: BLE001 - no CLI, no login, no such stack
+        raise EnvironmentProblem(f"cannot select the stack '{args.stack}' with the Pulumi Automation API "
+                                 f"({type(exc).__name__}: {str(exc).strip()[:300]}). `drill run` needs the "
+                                 "Pulumi CLI, a login to the state backend and the DR stack; nothing was "
+                                 "changed.") from None
+    drill_run.check_target(stack, prod)
+    operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
+    opts = drill_run.RunOptions(directory=Path(args.dir), operator=operator, restore_time=args.restore_time,
+                                keep=args.keep, wait_seconds=args.wait_seconds)
+    try:
+        rec = drill_run.run_drill(stack, clients, prod, opts)
+    except KeyboardInterrupt:
+        print("error: drill interrupted; the DR stack was torn down and a FAILED record written",
+              file=sys.stderr)
+        return 130
+    print(f"Drill {rec['id']}: {rec['result']}")
+    for reason in rec["reasons"]:
+        print(f"  - {reason}")
+    return EXIT_OK if rec["result"] == "PASSED" else EXIT_FAILED
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
     rec, paths = report.write_report(Path(args.dir), operator, (args.now or real_now()).replace(microsecond=0))
@@ -182,7 +219,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK if rec["result"] == "PASSED" else EXIT_FAILED
 
 
-def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clients: Clients | None = None,
+         stack_factory: Callable[[str], StackOps] | None = None) -> int:
+    """`stack_factory` makes the DR stack `drill run` drives (default: the Automation API)."""
     args = build_parser().parse_args(argv)
     clients = clients or Clients()
     try:
@@ -194,6 +233,8 @@ def main(argv: Sequence[str] | None = None, clients: Clients | None = None) -> i
             return cmd_preflight(args, clients)
         if args.drill_command == "verify":
             return cmd_verify(args, clients)
+        if args.drill_command == "run":
+            return cmd_run(args, clients, stack_factory or AutomationStack)
         return cmd_report(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from ops.checks import CheckResult, Status
 from ops.drill import PREFLIGHT_STATE, RPO_TARGET_SECONDS, RTO_TARGET_SECONDS, VERIFY_STATE
+
+RUN_STATE = ".last-run.json"
 from ops.timeutil import human_seconds, iso
 
 LOG_FILE = "drill-log.jsonl"
@@ -45,14 +47,24 @@ class _Facts(BaseModel):
     replication_lag_seconds: Optional[float] = None
 
 
+class _Phase(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+    phase: str
+    seconds: float
+    ok: StrictBool
+    detail: str = ""
+
+
 class _State(BaseModel):
-    """What `drill preflight` / `drill verify` write (drill.write_state)."""
+    """What `drill preflight` / `drill verify` / `drill run` write (drill.write_state)."""
 
     model_config = ConfigDict(extra="allow")
-    phase: Literal["preflight", "verify"]
+    phase: Literal["preflight", "verify", "run"]
     passed: StrictBool
     facts: _Facts
-    checks: list[_Check]
+    checks: list[_Check] = Field(default_factory=list)
+    phases: list[_Phase] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
 
 
 def _load(path: Path, phase: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -80,7 +92,9 @@ def build_record(directory: Path, operator: str, now: datetime) -> dict[str, Any
     """Assemble the record; decide PASSED/FAILED with reasons."""
     preflight, pre_err = _load(directory / PREFLIGHT_STATE, "preflight")
     verify, ver_err = _load(directory / VERIFY_STATE, "verify")
-    reasons: list[str] = [e for e in (pre_err, ver_err) if e]
+    run, run_err = _load(directory / RUN_STATE, "run")
+    reasons: list[str] = [e for e in (pre_err, ver_err, run_err) if e]
+    reasons += (run or {}).get("reasons", [])
     checks: list[dict[str, Any]] = []
     for phase, state in (("preflight", preflight), ("verify", verify)):
         for raw in (state or {}).get("checks", []):
@@ -117,6 +131,9 @@ def build_record(directory: Path, operator: str, now: datetime) -> dict[str, Any
                 "met": rto is not None and 0 <= rto <= RTO_TARGET_SECONDS},
         "preflight_replication_lag_seconds": (preflight or {}).get("facts", {}).get("replication_lag_seconds"),
         "checks": checks,
+        # `drill run`: each phase and how long it took (RTO, measured and broken down)
+        "phases": (run or {}).get("phases", []),
+        "second_apply": (run or {}).get("facts", {}).get("second_apply"),
     }
 
 
@@ -140,6 +157,13 @@ def to_markdown(rec: dict[str, Any]) -> str:
     ]
     if rec["reasons"]:
         lines += ["## Why", "", *[f"- {r}" for r in rec["reasons"]], ""]
+    if rec.get("phases"):
+        lines += ["## Phases", "", "| Phase | Took | Result |", "|---|---|---|"]
+        lines += [f"| {p['phase']} | {human_seconds(p['seconds'])} | {'ok' if p['ok'] else 'FAILED: ' + p['detail']} |"
+                  for p in rec["phases"]]
+        if rec.get("second_apply"):
+            lines.append("\nThe restored stack needed a second `up` before a preview showed no changes.")
+        lines.append("")
     lines += ["## Checks", "", "| Phase | Check | Resource | Status | Detail |", "|---|---|---|---|---|"]
     for c in rec["checks"]:
         cells = [c["phase"], c["check"], c["resource"], c["status"].upper(), c["detail"]]
@@ -171,6 +195,6 @@ def write_report(directory: Path, operator: str, now: datetime) -> tuple[dict[st
         fh.write(f"| {rec['date']} | {rec['operator']} | {rec['result']} | "
                  f"{_fmt(rec['rpo']['achieved_seconds'])} | {_fmt(rec['rto']['achieved_seconds'])} | "
                  f"[{md_path.name}]({md_path.name}) |\n")
-    for state in (PREFLIGHT_STATE, VERIFY_STATE):
+    for state in (PREFLIGHT_STATE, VERIFY_STATE, RUN_STATE):
         (directory / state).unlink(missing_ok=True)
     return rec, [json_path, md_path, directory / LOG_FILE, index]
