@@ -46,7 +46,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "unless --apply)")
     rf.add_argument("--outputs", required=True, help="stack outputs JSON (its print_bucket is restored)")
     rf.add_argument("--prefix", required=True, help="key prefix, e.g. tenants/42/ (never empty)")
-    rf.add_argument("--to", required=True, type=_time_arg("--to"), help="ISO 8601 moment, with a timezone")
+    moment = rf.add_mutually_exclusive_group(required=True)
+    moment.add_argument("--to", type=_time_arg("--to"), help="ISO 8601 moment, with a timezone")
+    moment.add_argument("--to-drill", metavar="RECORD", help="a drill record (drills/drill-*.json): its "
+                        "recovered point, so files and the restored database meet at one moment")
     rf.add_argument("--apply", action="store_true", help="make the changes (default: print the plan)")
     rf.add_argument("--remove-newer", action="store_true",
                     help="add a delete marker to keys created after --to (never a permanent delete)")
@@ -152,6 +155,8 @@ def cmd_restore_files(args: argparse.Namespace, clients: Clients) -> int:
         raise InputError("--prefix must name part of the bucket (e.g. tenants/42/): an empty prefix "
                          "would restore the whole print bucket, which this command never does by accident.")
     now = args.now or real_now()
+    if args.to_drill:
+        args.to = _recovered_point(args.to_drill)
     if args.to > now:
         raise InputError(f"--to {iso(args.to)} is in the future (now is {iso(now)}): a restore goes back "
                          "to a moment that has happened.")
@@ -203,6 +208,18 @@ def cmd_run(args: argparse.Namespace, clients: Clients, stack_factory: Callable[
     for reason in rec["reasons"]:
         print(f"  - {reason}")
     return EXIT_OK if rec["result"] == "PASSED" else EXIT_FAILED
+
+
+def _recovered_point(path: str) -> datetime:
+    import json
+
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        return parse_time(record["recovered_point"], f"recovered_point in {path}")
+    except (OSError, ValueError, KeyError, TypeError, TimeInputError) as exc:
+        raise InputError(f"--to-drill {path}: not a drill record with a recovered_point "
+                         f"({type(exc).__name__}: {str(exc)[:160]}). Give a drills/drill-*.json that "
+                         "`ops drill report` or `ops drill run` wrote.") from None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -128,3 +128,15 @@ def test_warns_when_the_moment_is_older_than_the_noncurrent_retention(history, e
     now = history["to"] + timedelta(days=120)
     code, _, err = _run(run, env, tmp_path, history["to"], "--now", now.isoformat())
     assert code == 0 and "90 days" in err and "may already be gone" in err
+
+
+def test_the_moment_can_come_from_a_drill_record(history, env: Env, run, tmp_path: Path) -> None:
+    """Runbook §3.5: files and the restored database meet at one moment, the drill's recovered point."""
+    record = tmp_path / "drill-20261122T090000Z.json"
+    record.write_text(json.dumps({"recovered_point": history["to"].isoformat()}))
+    path = env.write(tmp_path / "prod.json")
+    code, out, _ = run("restore-files", "--outputs", str(path), "--prefix", PREFIX, "--to-drill", str(record), "--json")
+    assert code == 0 and json.loads(out)["to"].startswith(history["to"].strftime("%Y-%m-%dT%H:%M"))
+    (tmp_path / "bad.json").write_text("{}")
+    code, _, err = run("restore-files", "--outputs", str(path), "--prefix", PREFIX, "--to-drill", str(tmp_path / "bad.json"))
+    assert code == 2 and "recovered_point" in err
