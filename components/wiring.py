@@ -18,6 +18,14 @@ from .queue_store import CLIENT_CONTRACT, QueueStore, QueueStoreArgs
 
 Keys = dict[str, pulumi.Input[str]]
 
+DATABASE_FIELDS = ("instance_class", "engine_version", "allocated_storage_gb", "max_allocated_storage_gb",
+                   "multi_az", "backup_retention_days", "backup_window", "maintenance_window",
+                   "performance_insights_retention_days", "monitoring_interval_seconds")
+QUEUE_STORE_FIELDS = ("engine", "engine_version", "node_type", "replicas_per_shard",
+                      "snapshot_retention_days", "snapshot_window")
+"""Settings that reach a component's Args unchanged, under the same name. Deletion protection and
+the like are not among them: they come from the stack's durability."""
+
 
 # --------------------------------------------------------------------------- settings -> Args
 def keyring(settings: StackSettings, purposes: tuple[str, ...], replicated: tuple[str, ...] = ()) -> KeyRing:
@@ -43,12 +51,7 @@ def database(settings: StackSettings, net: DataNetwork, kms_key_arn: pulumi.Inpu
              restore_from: Optional[PointInTimeSource] = None) -> PostgresDatabase:
     d, durability = settings.database, settings.durability
     return PostgresDatabase(f"{settings.name_prefix}-db", PostgresArgs(
-        region=settings.home_region, instance_class=d.instance_class, engine_version=d.engine_version,
-        allocated_storage_gb=d.allocated_storage_gb, max_allocated_storage_gb=d.max_allocated_storage_gb,
-        multi_az=d.multi_az, backup_retention_days=d.backup_retention_days,
-        backup_window=d.backup_window, maintenance_window=d.maintenance_window,
-        performance_insights_retention_days=d.performance_insights_retention_days,
-        monitoring_interval_seconds=d.monitoring_interval_seconds,
+        region=settings.home_region, **d.model_dump(include=set(DATABASE_FIELDS)),
         subnet_group_name=net.db_subnet_group_name, security_group_ids=[net.database_security_group_id],
         kms_key_arn=kms_key_arn, protect=durability.protect,
         deletion_protection=durability.database_deletion_protection,
@@ -68,9 +71,7 @@ def paging_topic(settings: StackSettings, alarms_key: pulumi.Input[str]) -> Pagi
 def queue_store(settings: StackSettings, net: DataNetwork, keys: Keys, paging: PagingTopic) -> QueueStore:
     q, durability = settings.queue_store, settings.durability
     return QueueStore(f"{settings.name_prefix}-queue", QueueStoreArgs(
-        region=settings.home_region, engine=q.engine, engine_version=q.engine_version,
-        node_type=q.node_type, replicas_per_shard=q.replicas_per_shard,
-        snapshot_retention_days=q.snapshot_retention_days, snapshot_window=q.snapshot_window,
+        region=settings.home_region, **q.model_dump(include=set(QUEUE_STORE_FIELDS)),
         user_name=settings.queue_user_name, subnet_group_name=net.queue_subnet_group_name,
         security_group_ids=[net.redis_security_group_id],
         kms_key_arn=keys["queue"], secrets_kms_key_arn=keys["secrets"],

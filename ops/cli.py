@@ -125,9 +125,7 @@ def cmd_preflight(args: argparse.Namespace, clients: Clients) -> int:
     out = load_outputs(args.outputs, require=("dr",), command="`drill preflight` (give it the prod outputs)")
     now = args.now or real_now()
     results, facts = drill.preflight(clients, out, now, args.sample, args.rpo_target_seconds)
-    drill.write_state(Path(args.dir), drill.PREFLIGHT_STATE, {
-        "phase": "preflight", "passed": not any_failed(results), "facts": facts,
-        "checks": [r.to_dict() for r in results]})
+    drill.record_checks(Path(args.dir), drill.PREFLIGHT_STATE, "preflight", results, facts)
     return _emit(results, args.json, f"Drill preflight: {out.primary_region} -> {out.dr_region}",
                  backup_set=facts.get("backup_set"), latest_restorable=facts.get("latest_restorable"))
 
@@ -143,9 +141,7 @@ def cmd_verify(args: argparse.Namespace, clients: Clients) -> int:
                                sample=args.sample, recovered_point=args.recovered_point)
     clock = (lambda: args.now) if args.now else real_now
     results, facts = drill.verify(clients, out, opts, clock)
-    drill.write_state(Path(args.dir), drill.VERIFY_STATE, {
-        "phase": "verify", "passed": not any_failed(results), "facts": facts,
-        "checks": [r.to_dict() for r in results]})
+    drill.record_checks(Path(args.dir), drill.VERIFY_STATE, "verify", results, facts)
     return _emit(results, args.json, f"Drill verify: {out.database.identifier} in {out.database.region}",
                  rpo_seconds=facts.get("rpo_seconds"), rto_seconds=facts.get("rto_seconds"))
 

@@ -241,6 +241,13 @@ def _objects_readable(clients: Clients, out: StackOutputs, sample: int) -> list[
 
 
 # ---------------------------------------------------------------- state files
+def record_checks(directory: Path, name: str, phase: str, results: list[CheckResult],
+                  facts: dict[str, Any]) -> Path:
+    """A phase's checks and facts, as `drill report` reads them."""
+    return write_state(directory, name, {"phase": phase, "passed": not any(r.failed for r in results),
+                                         "facts": facts, "checks": [r.to_dict() for r in results]})
+
+
 def write_state(directory: Path, name: str, payload: dict[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name

@@ -109,9 +109,7 @@ def run_drill(stack: StackOps, clients: Clients, prod: StackOutputs, opts: RunOp
         pre = phases.run("preflight", lambda: drill.preflight(clients, prod, started, opts.sample))
         if pre is not None:
             results, pre_facts = pre
-            drill.write_state(opts.directory, drill.PREFLIGHT_STATE, {
-                "phase": "preflight", "passed": not any_failed(results), "facts": pre_facts,
-                "checks": [r.to_dict() for r in results]})
+            drill.record_checks(opts.directory, drill.PREFLIGHT_STATE, "preflight", results, pre_facts)
             if any_failed(results):
                 phases.fail("preflight failed: the DR region is not ready to restore from")
             target = opts.restore_time or _latest(pre_facts)
@@ -150,9 +148,7 @@ def _verify(clients: Clients, out: StackOutputs, target: datetime, started: date
     vopts = drill.VerifyOptions(target_time=target, started_at=started, wait_seconds=opts.wait_seconds,
                                 sample=opts.sample)
     results, facts = drill.verify(clients, out, vopts, opts.clock)
-    drill.write_state(opts.directory, drill.VERIFY_STATE, {
-        "phase": "verify", "passed": not any_failed(results), "facts": facts,
-        "checks": [r.to_dict() for r in results]})
+    drill.record_checks(opts.directory, drill.VERIFY_STATE, "verify", results, facts)
 
 
 def _converge(stack: StackOps, phases: _Phases, facts: dict, opts: RunOptions) -> None:

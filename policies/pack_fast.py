@@ -87,6 +87,16 @@ def install() -> bool:
     def not_applicable(response: Any, policy: Any, reason: str) -> None:
         response.not_applicable.append(p.proto.PolicyNotApplicable(policy_name=policy.name, reason=reason))
 
+    def validate(self: Any, response: Any, policy: Any, args: Any, report: Callable) -> None:
+        """One policy on its args; what the SDK reports for a value not known yet, or a policy
+        that does not apply, is reported the same way."""
+        try:
+            _run(policy.validate, args, report)
+        except p.UnknownValueError as error:
+            cannot_run(self, response, policy, error)
+        except p._NotApplicableError as error:  # noqa: SLF001
+            not_applicable(response, policy, error.reason or "")
+
     def active(self: Any, kind: type) -> List[tuple]:
         """(policy, level) for the enabled policies of `kind`; remediate runs as mandatory."""
         found = []
@@ -117,12 +127,7 @@ def install() -> bool:
             args = p.ResourceValidationArgs(request.type, converted["props"], request.urn, request.name,
                                             converted["opts"], converted["provider"],
                                             self._get_policy_config(policy.name), private(self, "stack_tags"))
-            try:
-                _run(policy.validate, args, report)
-            except p.UnknownValueError as error:
-                cannot_run(self, response, policy, error)
-            except p._NotApplicableError as error:  # noqa: SLF001
-                not_applicable(response, policy, error.reason or "")
+            validate(self, response, policy, args, report)
         return response
 
     def stack_resources(self: Any, request: Any) -> List[Any]:
@@ -155,12 +160,7 @@ def install() -> bool:
                                                    enforcement, policy.severity)
             args = p.StackValidationArgs(list(resources), self._get_policy_config(policy.name),
                                          private(self, "stack_tags"))
-            try:
-                _run(policy.validate, args, report)
-            except p.UnknownValueError as error:
-                cannot_run(self, response, policy, error)
-            except p._NotApplicableError as error:  # noqa: SLF001
-                not_applicable(response, policy, error.reason or "")
+            validate(self, response, policy, args, report)
         return response
 
     servicer.Analyze = Analyze

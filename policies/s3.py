@@ -75,6 +75,19 @@ def for_bucket_parts(stack, report, part_type, missing, check, applies=None) -> 
                 _missing(report, bucket, *(missing(bucket) if callable(missing) else missing))
 
 
+def expect_part(stack, report, part_type, value_of, expected, wrong, missing, applies=None) -> None:
+    """Each bucket's `part_type` sub-resources hold `expected` (read with `value_of`); a part
+    holding something else is reported with `wrong(bucket, part, value)`, a bucket without one
+    with `missing`. A value not known yet is not judged."""
+    def check(bucket, parts):
+        for part in parts:
+            value = value_of(part)
+            if value is not UNKNOWN and value != expected:
+                report(wrong(bucket, part, value), part.urn)
+
+    for_bucket_parts(stack, report, part_type, missing, check, applies)
+
+
 # -- resource policies ---------------------------------------------------------------------------
 
 @rules.resource("aws-s3-bucket-required-tags", [BUCKET],
@@ -115,16 +128,11 @@ def _object_lock_enabled(args, ctx, report):
              About("high", "reliability", GUIDE + "Versioning.html"))
 def _versioning(stack, ctx, report):
     """Every S3 bucket has a BucketVersioning resource with status Enabled."""
-    def check(b, parts):
-        for s in parts:
-            status = get(s.props, "versioningConfiguration", "status")
-            if status is not UNKNOWN and status != "Enabled":
-                report(f"S3 bucket {label(b)} has versioning status '{status}'. Set "
-                       f"{label(s)} versioning_configuration.status to 'Enabled'.", s.urn)
-
-    for_bucket_parts(stack, report, VERSIONING, (
-        "BucketVersioning resource",
-        "Add an aws.s3.BucketVersioning with versioning_configuration status 'Enabled' for it."), check)
+    expect_part(stack, report, VERSIONING, lambda s: get(s.props, "versioningConfiguration", "status"), "Enabled",
+                lambda b, s, status: f"S3 bucket {label(b)} has versioning status '{status}'. Set "
+                                     f"{label(s)} versioning_configuration.status to 'Enabled'.",
+                ("BucketVersioning resource",
+                 "Add an aws.s3.BucketVersioning with versioning_configuration status 'Enabled' for it."))
 
 
 def _retention_days(rule) -> object:
@@ -185,17 +193,13 @@ def _object_lock_retention(stack, ctx, report):
              About("high", "reliability", GUIDE + "object-lock.html"))
 def _backup_compliance(stack, ctx, report):
     """Backup buckets (tag data-tier=backup or role=backup) use Object Lock COMPLIANCE mode."""
-    def check(b, subs):
-        for s in subs:
-            mode = get(one(get(one(get(s.props, "rule")), "defaultRetention")), "mode")
-            if mode is not UNKNOWN and mode != "COMPLIANCE":
-                report(f"Backup bucket {label(b)} uses Object Lock mode '{mode}'; GOVERNANCE "
-                       "retention can be bypassed by an administrator. Set "
-                       f"rule.default_retention.mode to 'COMPLIANCE' on {label(s)}.", s.urn)
-
-    for_bucket_parts(stack, report, OBJECT_LOCK, (
-        "BucketObjectLockConfiguration", "Backup buckets need Object Lock in COMPLIANCE mode."),
-        check, is_backup_bucket)
+    expect_part(stack, report, OBJECT_LOCK,
+                lambda s: get(one(get(one(get(s.props, "rule")), "defaultRetention")), "mode"), "COMPLIANCE",
+                lambda b, s, mode: f"Backup bucket {label(b)} uses Object Lock mode '{mode}'; GOVERNANCE "
+                                   "retention can be bypassed by an administrator. Set "
+                                   f"rule.default_retention.mode to 'COMPLIANCE' on {label(s)}.",
+                ("BucketObjectLockConfiguration", "Backup buckets need Object Lock in COMPLIANCE mode."),
+                is_backup_bucket)
 
 
 @rules.stack("aws-s3-bucket-sse-kms-cmk",
@@ -240,16 +244,12 @@ def _public_access_block(stack, ctx, report):
              About("medium", "security", GUIDE + "about-object-ownership.html"))
 def _ownership(stack, ctx, report):
     """Every S3 bucket uses BucketOwnerEnforced object ownership (no ACLs)."""
-    def check(b, subs):
-        for s in subs:
-            own = get(one(get(s.props, "rule")), "objectOwnership")
-            if own is not UNKNOWN and own != "BucketOwnerEnforced":
-                report(f"S3 bucket {label(b)} has object ownership '{own}'. Set "
-                       f"rule.object_ownership to 'BucketOwnerEnforced' on {label(s)}.", s.urn)
-
-    for_bucket_parts(stack, report, OWNERSHIP, (
-        "BucketOwnershipControls",
-        "Add one with rule.object_ownership 'BucketOwnerEnforced' (disables ACLs)."), check)
+    expect_part(stack, report, OWNERSHIP, lambda s: get(one(get(s.props, "rule")), "objectOwnership"),
+                "BucketOwnerEnforced",
+                lambda b, s, own: f"S3 bucket {label(b)} has object ownership '{own}'. Set "
+                                  f"rule.object_ownership to 'BucketOwnerEnforced' on {label(s)}.",
+                ("BucketOwnershipControls",
+                 "Add one with rule.object_ownership 'BucketOwnerEnforced' (disables ACLs)."))
 
 
 def _denies_insecure_transport(doc) -> bool:
