@@ -111,6 +111,10 @@ class AlarmArgs:
     """Nodes of the queue store (primary and replicas), alarmed one by one."""
     replication: Optional[ReplicationTarget] = None
     """The print-file replication to alarm on (primary stacks only)."""
+    heartbeats: bool = True
+    """Dead-man's switches for the scheduler, the pdf worker and the nightly dump. A DR drill has
+    none: its apps send no heartbeats, and a drill must not page anyone for what it is expected
+    to lack."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 
@@ -215,7 +219,7 @@ class PlatformAlarms(pulumi.ComponentResource):
                       period=300, evaluation_periods=1, treat_missing_data="ignore", critical=True),
             ]
         env = {"Environment": args.environment}
-        for metric, (slug, period, periods) in HEARTBEATS.items():
+        for metric, (slug, period, periods) in HEARTBEATS.items() if args.heartbeats else ():
             period = period or t.nightly_dump_period_seconds
             periods = periods or t.nightly_dump_periods
             specs.append(_Spec(f"{slug}-heartbeat", f"Dead man's switch: no {metric} beat",

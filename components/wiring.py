@@ -97,7 +97,7 @@ def alarms(settings: StackSettings, paging: PagingTopic, db: PostgresDatabase, q
         name_prefix=settings.name_prefix, region=settings.home_region, topic_arn=paging.topic_arn,
         database_id=db.identifier, queue_cluster_name=queue.cluster_name,
         queue_node_count=1 + settings.queue_store.replicas_per_shard,
-        replication=replication, tags=settings.tags("observability")))
+        replication=replication, heartbeats=not settings.is_drill, tags=settings.tags("observability")))
 
 
 def app_settings(settings: StackSettings, db: PostgresDatabase, queue: QueueStore,

@@ -74,7 +74,8 @@ def test_fresh_queue_store_and_dr_alarms(dr: Graph):
     for alarm in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
     metrics = {a.inputs["metricName"] for a in dr.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert {"FreeStorageSpace", "DatabaseMemoryUsagePercentage", "NightlyLogicalDump"} <= metrics
+    assert {"FreeStorageSpace", "DatabaseMemoryUsagePercentage"} <= metrics
+    assert "NightlyLogicalDump" not in metrics  # a drill sends no heartbeats (see below)
 
 
 def test_drill_is_disposable(dr: Graph):
@@ -175,3 +176,15 @@ def test_explicit_config_source_when_prod_state_is_unreachable(prod):
     assert restore["sourceDbInstanceAutomatedBackupsArn"] == block["replicated_backups_arn"]
     assert graph.outputs.get("backup_bucket") is None  # a drill: no dump target (see below)
     assert graph.outputs["print_bucket"]["name"] == block["replica_bucket_name"]
+
+
+def test_a_drill_pages_nobody_for_the_heartbeats_it_cannot_send(dr: Graph, render_variant, prod_references):
+    """The drill's apps send no heartbeats: heartbeat alarms there would page the on-call about ten
+    minutes after `up` (treat_missing_data=breaching). A drill has none; a failover keeps them."""
+    def heartbeats(graph: Graph) -> list:
+        return [a for a in graph.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                if a.inputs.get("namespace") == "Printflow/Heartbeats"]
+    assert heartbeats(dr) == [] and dr.outputs["alarms"]["heartbeat_alarm_names"] == []
+    assert "heartbeat" not in dr.one("aws:cloudwatch/compositeAlarm:CompositeAlarm").inputs["alarmRule"]
+    failover = render_variant("dr", {"printflow:dr": {"mode": "failover"}}, references=prod_references)
+    assert len(heartbeats(failover)) == 3
