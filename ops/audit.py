@@ -273,8 +273,11 @@ def rds_area(clients: Clients, out: StackOutputs, now: datetime, rpo_seconds: in
     encrypted, key = bool(inst.get("StorageEncrypted")), inst.get("KmsKeyId")
     res.append(check_if(encrypted and bool(key), "rds-storage-encrypted", name, f"encrypted with {key}",
                         "storage not encrypted with a KMS key", "rds"))
-    res.append(check_if(bool(inst.get("DeletionProtection")), "rds-deletion-protection", name,
-                        "on", "deletion protection is off", "rds"))
+    if out.mode == "drill":  # a drill stack is disposable by design (printflow:dr.mode drill)
+        res.append(skip("rds-deletion-protection", name, "a DR drill is torn down after the drill", "rds"))
+    else:
+        res.append(check_if(bool(inst.get("DeletionProtection")), "rds-deletion-protection", name,
+                            "on", "deletion protection is off", "rds"))
     lrt = inst.get("LatestRestorableTime")
     if lrt is None:
         res.append(fail("rds-rpo-lag", name, "no LatestRestorableTime (backups disabled?)", "rds"))

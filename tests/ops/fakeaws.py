@@ -235,7 +235,8 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
     aws("rds", DR).create_db_instance(
         DBInstanceIdentifier="printflow-dr-db", DBInstanceClass="db.m6g.large", Engine="postgres",
         MasterUsername="printflow", MasterUserPassword="not-used-in-tests", AllocatedStorage=100,
-        BackupRetentionPeriod=14, StorageEncrypted=True, KmsKeyId=dr_keys["database"])
+        BackupRetentionPeriod=14, MultiAZ=True, StorageEncrypted=True, KmsKeyId=dr_keys["database"])
+    dr_local_keys = {k: _key(DR) for k in ("queue", "alarms", "logs")}
 
     sm = aws("secretsmanager")
     secret_arns = {}
@@ -284,11 +285,17 @@ def build_env(backups: ReplicatedBackups, now: datetime | None = None) -> Env:
     dr_outputs["print_bucket"].update(name="printflow-prod-print-files-replica", arn=replica_arn, region=DR)
     dr_outputs["print_replica_bucket"] = dict(dr_outputs["print_bucket"])
     dr_outputs["alarms"] = paging_alarms(DR, "printflow-prod-dr")  # the DR stack's own, in its region
+    dr_outputs["queue_store"].update(name=DR_QUEUE, region=DR,
+                                     arn=f"arn:aws:memorydb:{DR}:{ACCOUNT}:cluster/{DR_QUEUE}")
+    dr_outputs["kms_keys"] = {**dr_keys, **dr_local_keys}  # prod's replicas and its own keys
     dr_outputs["app_secrets"].update(
         laravel_arn=secret_arns["laravel"].replace(PRIMARY, DR),
         pdf_service_arn=secret_arns["pdf-service"].replace(PRIMARY, DR), replica_regions=[])
     return Env(outputs=outputs, now=now, backups=backups, db_arn=db_arn, topic_arn=topic_arn,
                object_keys=object_keys, dr_outputs=dr_outputs)
+
+
+DR_QUEUE = "printflow-prod-dr-queue"
 
 
 def paging_alarms(region: str, prefix: str) -> dict:

@@ -328,23 +328,25 @@ def test_prod_outputs_without_dr_section_exit_2(env: Env, run, tmp_path: Path) -
     assert code == 2 and out == "" and "has no `dr`" in err and "Traceback" not in err
 
 
-def test_dr_stack_audit_skips_what_it_does_not_export(env: Env, run, tmp_path: Path) -> None:
-    """The program's dr stack has no backup bucket and no replication of its own: SKIP lines, not
-    errors. Its alarms and topics are its own, in the DR region: audited there, and they pass."""
+def test_a_compliant_dr_stack_passes_with_nothing_skipped(env: Env, run, tmp_path: Path) -> None:
+    """Every area of a DR drill stack, none skipped: what it does not export (a backup bucket, its
+    own replication) and what a drill does not keep (deletion protection) are SKIP lines, not
+    errors; its queue store, keys and alarms are its own, in the DR region, and pass there."""
+    from tests.ops.fakeaws import DR, DR_QUEUE, stub_memorydb
+
+    stub_memorydb(run.clients, DR_QUEUE, region=DR)
     path = env.write(tmp_path / "dr.json", which="dr")
-    code, out, _ = run("audit", "--outputs", str(path), "--json", "--now", env.now.isoformat(),
-                       "--skip", "memorydb", "--skip", "kms", "--skip", "secrets")
+    code, out, _ = run("audit", "--outputs", str(path), "--json", "--now", env.now.isoformat())
     doc = json.loads(out)
     by_check = {(c["check"], c["resource"]): c for c in doc["checks"]}
+    assert code == 0, [c for c in doc["checks"] if c["status"] == "fail"]
+    assert {c["area"] for c in doc["checks"]} == {"s3", "rds", "memorydb", "kms", "secrets", "alarms"}
+    assert not any(c["detail"] == "skipped by --skip" for c in doc["checks"])
     assert by_check[("s3-bucket", "backup_bucket")]["status"] == "skip"
     assert by_check[("s3-replication", "printflow-prod-print-files-replica")]["status"] == "skip"
+    assert by_check[("rds-deletion-protection", "printflow-dr-db")]["status"] == "skip"
     alarms = [c for c in doc["checks"] if c["area"] == "alarms"]
     assert len(alarms) >= 7 and all(c["status"] == "pass" for c in alarms), alarms
-    assert by_check[("s3-versioning", "printflow-prod-print-files-replica")]["status"] == "pass"
-    # The restored instance is not Multi-AZ / deletion-protected in the fixture: real failures.
-    assert {c["check"] for c in doc["checks"] if c["status"] == "fail"} == {
-        "rds-multi-az", "rds-deletion-protection"}
-    assert code == 1
 
 
 def test_unreadable_outputs_file_exits_2(bare_run, tmp_path: Path) -> None:

@@ -21,13 +21,14 @@ DR_DB = "printflow-dr-db"
 class MotoStack:
     def __init__(self, env: Env, name: str = "dr", role: str = "dr", mode: str = "drill",
                  changes: tuple[int, ...] = (0,), fail_in: Optional[str] = None,
-                 interrupt_in: Optional[str] = None):
+                 interrupt_in: Optional[str] = None, expected_settings: Optional[dict] = None):
         self.name, self.env = name, env
         self.settings = {"printflow:role": role, "printflow:dr": json.dumps({"mode": mode})}
         self.calls: list[str] = []
         self._changes = list(changes)
         self.fail_in, self.interrupt_in = fail_in, interrupt_in
         self.restore_time: Optional[datetime] = None
+        self.expected_settings = expected_settings
 
     def _step(self, name: str) -> None:
         self.calls.append(name)
@@ -57,6 +58,8 @@ class MotoStack:
         self._step("outputs")
         doc = json.loads(json.dumps(self.env.dr_outputs))
         doc["restore"]["restore_time"] = iso(self.restore_time)
+        if self.expected_settings:
+            doc["database"]["expected_settings"].update(self.expected_settings)
         return doc
 
     def changes(self, log) -> int:
@@ -123,6 +126,15 @@ def test_a_failure_anywhere_writes_a_failed_record_and_still_tears_down(fresh_dr
     code, rec = _run(fresh_dr, clients, tmp_path, stack)
     assert code == 1 and rec["result"] == "FAILED"
     assert any(r.startswith(f"{phase} failed") for r in rec["reasons"])
+    assert stack.calls[-1] == "destroy" and DR_DB not in _instances()
+
+
+def test_a_failing_verify_writes_a_failed_record_and_tears_down(fresh_dr, clients, tmp_path) -> None:
+    """The restore came up short of what the stack asked for (a setting the restore left out)."""
+    stack = MotoStack(fresh_dr, expected_settings={"PerformanceInsightsEnabled": True})
+    code, rec = _run(fresh_dr, clients, tmp_path, stack)
+    assert code == 1 and rec["result"] == "FAILED"
+    assert any(r.startswith("verify check failed: dr-db-settings") for r in rec["reasons"])
     assert stack.calls[-1] == "destroy" and DR_DB not in _instances()
 
 
