@@ -19,6 +19,17 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 Log = Callable[[str], None]
 
 
+NOT_CHANGES = frozenset({"same", "read"})
+"""Preview operations that change nothing (pulumi.automation.OpType): resources in sync, and
+reads such as the StackReference to prod."""
+
+
+def count_changes(summary: dict) -> int:
+    """Resources a preview's change summary would create, update, replace or delete. The keys
+    are OpType members (a str Enum) or plain strings."""
+    return sum(count for op, count in summary.items() if getattr(op, "value", op) not in NOT_CHANGES)
+
+
 class StackOps(Protocol):
     name: str
 
@@ -62,7 +73,7 @@ class AutomationStack:
 
     def changes(self, log: Log) -> int:
         summary = self._stack.preview(on_output=log).change_summary or {}
-        return sum(count for op, count in summary.items() if str(op) != "same")
+        return count_changes(summary)
 
     def destroy(self, log: Log) -> None:
         self._stack.destroy(on_output=log)

@@ -180,3 +180,14 @@ def test_without_the_pulumi_cli_it_says_so(fresh_dr, clients, tmp_path, capsys) 
     code = main(["drill", "run", "--prod-outputs", str(fresh_dr.write(tmp_path / "prod.json"))],
                 clients=clients, stack_factory=no_cli)
     assert code == 2 and "needs the Pulumi CLI" in capsys.readouterr().err
+
+
+def test_a_preview_summary_counts_only_real_changes() -> None:
+    """pulumi.automation's PreviewResult.change_summary is keyed by OpType (a str Enum): `same`
+    and the StackReference's `read` change nothing."""
+    from pulumi.automation import OpType
+
+    from ops.stack_ops import count_changes
+
+    assert count_changes({OpType.SAME: 180, OpType.READ: 1}) == 0
+    assert count_changes({OpType.SAME: 170, OpType.UPDATE: 2, "replace": 1}) == 3
