@@ -188,7 +188,7 @@ def _memorydb_cluster_acl(args, ctx, report):
 
 
 @rules.resource("aws-memorydb-cluster-final-snapshot", CLUSTER,
-                About("high", "reliability", GUIDE + "snapshots-manual.html"),
+                About("high", "reliability", GUIDE + "snapshots-final.html"),
                 production_only=True)
 def _memorydb_cluster_final_snapshot(args, ctx, report):
     """Production MemoryDB clusters take a final snapshot on deletion."""
