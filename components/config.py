@@ -54,38 +54,39 @@ class Durability:
 
 
 class StackSettings(Strict):
-    environment: Literal["prod", "staging"] = Field(
-        description='Business environment: prod or staging. Production rules apply to prod (and a DR failover of it).')
-    role: Literal["primary", "dr"] = Field(
-        "primary", description='primary (the live platform) or dr (the same program in the DR region).')
-    aws_region: Region = Field(alias="aws:region",
-        description="The provider's region; must be primary_region for a primary stack, dr_region for a DR stack.")
-    primary_region: Region = Field(description='Region of the live platform.')
-    dr_region: Region = Field(
-        description='Second region: replicas, offsite backups and the DR stack. Must differ from primary_region.')
-    owner: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
-        description='Owning team, in the owner tag of every resource.')
-    protect_stateful: bool = Field(
-        True,
-        description='Protect databases, buckets, keys and secrets against deletion; must stay true in production.')
-    network: NetworkSettings = Field(default_factory=NetworkSettings,
-        description='The data network (VPC, subnets, endpoints, NAT).')
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings,
-        description='PostgreSQL on RDS.')
-    storage: StorageSettings = Field(default_factory=StorageSettings,
-        description='The print-file and backup buckets.')
-    queue_store: QueueStoreSettings = Field(default_factory=QueueStoreSettings,
-        description='The MemoryDB queue store.')
-    cache: CacheSettings = Field(default_factory=CacheSettings,
-        description='The optional ElastiCache cache (never for queues).')
-    secrets: SecretsSettings = Field(default_factory=SecretsSettings,
-        description='Generated app secrets.')
-    apps: dict[AppName, dict[str, str]] = Field(
-        default_factory=lambda: _merge_app_settings({}),
-        description="Non-secret runtime settings per app, published as SSM String parameters.")
-    alarms: AlarmSettings = Field(description='Who is paged, and the alarm thresholds.')
-    dr: Optional[DrSettings] = Field(
-        None, description='DR stacks only: what to restore from and how.')
+    environment: Literal["prod", "staging"]
+    """Business environment: prod or staging. Production rules apply to prod (and a DR failover of
+    it)."""
+    role: Literal["primary", "dr"] = "primary"
+    """primary (the live platform) or dr (the same program in the DR region)."""
+    aws_region: Region = Field(alias="aws:region")
+    """The provider's region; must be primary_region for a primary stack, dr_region for a DR stack."""
+    primary_region: Region
+    """Region of the live platform."""
+    dr_region: Region
+    """Second region: replicas, offsite backups and the DR stack. Must differ from primary_region."""
+    owner: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    """Owning team, in the owner tag of every resource."""
+    protect_stateful: bool = True
+    """Protect databases, buckets, keys and secrets against deletion; must stay true in production."""
+    network: NetworkSettings = Field(default_factory=NetworkSettings)
+    """The data network (VPC, subnets, endpoints, NAT)."""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    """PostgreSQL on RDS."""
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    """The print-file and backup buckets."""
+    queue_store: QueueStoreSettings = Field(default_factory=QueueStoreSettings)
+    """The MemoryDB queue store."""
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    """The optional ElastiCache cache (never for queues)."""
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    """Generated app secrets."""
+    apps: dict[AppName, dict[str, str]] = Field(default_factory=lambda: _merge_app_settings({}))
+    """Non-secret runtime settings per app, published as SSM String parameters."""
+    alarms: AlarmSettings
+    """Who is paged, and the alarm thresholds."""
+    dr: Optional[DrSettings] = None
+    """DR stacks only: what to restore from and how."""
 
     @field_validator("dr", mode="before")
     @classmethod

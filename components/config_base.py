@@ -27,4 +27,5 @@ def shown(value: Any, limit: int = 40) -> str:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              use_attribute_docstrings=True)

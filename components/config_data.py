@@ -13,17 +13,19 @@ from components.config_base import Strict, shown
 
 # --------------------------------------------------------------------------- network
 class NetworkSettings(Strict):
-    cidr: str = Field("10.40.0.0/16", description="VPC CIDR of the private data network.")
-    az_count: int = Field(3, ge=2, le=3, description="Availability zones with a private subnet.")
-    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731] = Field(
-        365, description='Days the VPC flow logs are kept (a CloudWatch Logs retention value).')
-    app_egress: Literal["none", "nat-single", "nat-per-az"] = Field(
-        "nat-per-az", description="Internet egress of the private app subnets (payment and mail "
-        "providers): none, one NAT gateway, or one per AZ. The data subnets never get a route out.")
-    existing_vpc_id: Optional[str] = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$",
-        description='Use this VPC instead of creating one (with existing_subnet_ids).')
-    existing_subnet_ids: list[str] = Field(default_factory=list,
-        description='Private subnets of existing_vpc_id, in different AZs (at least 2).')
+    cidr: str = "10.40.0.0/16"
+    """VPC CIDR of the private data network."""
+    az_count: int = Field(3, ge=2, le=3)
+    """Availability zones with a private subnet."""
+    flow_log_retention_days: Literal[30, 60, 90, 180, 365, 731] = 365
+    """Days the VPC flow logs are kept (a CloudWatch Logs retention value)."""
+    app_egress: Literal["none", "nat-single", "nat-per-az"] = "nat-per-az"
+    """Internet egress of the private app subnets (payment and mail providers): none, one NAT
+    gateway, or one per AZ. The data subnets never get a route out."""
+    existing_vpc_id: Optional[str] = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    """Use this VPC instead of creating one (with existing_subnet_ids)."""
+    existing_subnet_ids: list[str] = Field(default_factory=list)
+    """Private subnets of existing_vpc_id, in different AZs (at least 2)."""
 
     @field_validator("cidr")
     @classmethod
@@ -54,30 +56,30 @@ class NetworkSettings(Strict):
 
 # --------------------------------------------------------------------------- database
 class DatabaseSettings(Strict):
-    engine_version: Literal["16"] = Field(
-        "16", description='PostgreSQL major version.')
-    instance_class: str = Field("db.m6g.large",
-        description="An RDS instance class PostgreSQL 16 runs on.")
-    allocated_storage_gb: int = Field(100, ge=20, le=16384, description='Initial gp3 storage in GiB.')
-    max_allocated_storage_gb: int = Field(1000, ge=20, le=65536,
-        description='Storage autoscaling upper bound in GiB (above allocated_storage_gb).')
-    backup_retention_days: int = Field(35, ge=1, le=35,
-        description='Automated backups (PITR) kept, in days (1-35; at least 7 in production).')
-    backup_window: str = Field("03:00-04:00",
-        description="Daily backup window, UTC, at least 30 minutes.")
-    maintenance_window: str = Field("sun:05:00-sun:06:00",
-                                    description="Weekly maintenance window, UTC, at least 30 minutes, "
-                                                "not overlapping the backup window.")
-    multi_az: bool = Field(
-        True, description='A standby in another AZ; required in production.')
-    deletion_protection: bool = Field(
-        True, description='RDS deletion protection; required in production.')
-    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = Field(
-        7, description='Performance Insights retention (an RDS-supported value).')
-    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = Field(
-        60, description='Enhanced monitoring interval.')
-    replicate_backups_to_dr: bool = Field(
-        True, description='Replicate automated backups to dr_region (PITR there).')
+    engine_version: Literal["16"] = "16"
+    """PostgreSQL major version."""
+    instance_class: str = "db.m6g.large"
+    """An RDS instance class PostgreSQL 16 runs on."""
+    allocated_storage_gb: int = Field(100, ge=20, le=16384)
+    """Initial gp3 storage in GiB."""
+    max_allocated_storage_gb: int = Field(1000, ge=20, le=65536)
+    """Storage autoscaling upper bound in GiB (above allocated_storage_gb)."""
+    backup_retention_days: int = Field(35, ge=1, le=35)
+    """Automated backups (PITR) kept, in days (1-35; at least 7 in production)."""
+    backup_window: str = "03:00-04:00"
+    """Daily backup window, UTC, at least 30 minutes."""
+    maintenance_window: str = "sun:05:00-sun:06:00"
+    """Weekly maintenance window, UTC, at least 30 minutes, not overlapping the backup window."""
+    multi_az: bool = True
+    """A standby in another AZ; required in production."""
+    deletion_protection: bool = True
+    """RDS deletion protection; required in production."""
+    performance_insights_retention_days: Literal[7, 31, 93, 186, 372, 731] = 7
+    """Performance Insights retention (an RDS-supported value)."""
+    monitoring_interval_seconds: Literal[1, 5, 10, 15, 30, 60] = 60
+    """Enhanced monitoring interval."""
+    replicate_backups_to_dr: bool = True
+    """Replicate automated backups to dr_region (PITR there)."""
 
     @field_validator("instance_class")
     @classmethod
@@ -111,27 +113,30 @@ class DatabaseSettings(Strict):
 
 # --------------------------------------------------------------------------- storage
 class BackupLifecycle(Strict):
-    daily_days: int = Field(7, ge=1, le=90, description='Days a daily/ dump is kept.')
-    weekly_days: int = Field(28, ge=7, le=365, description='Days a weekly/ dump is kept.')
-    monthly_days: int = Field(365, ge=30, le=3650, description='Days a monthly/ dump is kept.')
+    daily_days: int = Field(7, ge=1, le=90)
+    """Days a daily/ dump is kept."""
+    weekly_days: int = Field(28, ge=7, le=365)
+    """Days a weekly/ dump is kept."""
+    monthly_days: int = Field(365, ge=30, le=3650)
+    """Days a monthly/ dump is kept."""
 
 
 class StorageSettings(Strict):
-    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
-        "GOVERNANCE",
-        description='Object Lock mode of the print-file buckets (the backup bucket is always COMPLIANCE).')
-    object_lock_days: int = Field(35, ge=1, le=3650,
-        description='Default Object Lock retention of print files, in days.')
-    backup_object_lock_days: int = Field(7, ge=1, le=3650,
-        description='Default COMPLIANCE retention of backup dumps, in days (at most backup_lifecycle.daily_days).')
-    noncurrent_version_days: int = Field(90, ge=1, le=3650,
-        description='Days an overwritten or deleted print file stays recoverable (above database.backup_retention_days).')
-    abort_multipart_days: int = Field(7, ge=1, le=30,
-        description='Days before stale multipart uploads are aborted.')
-    backup_lifecycle: BackupLifecycle = Field(default_factory=BackupLifecycle,
-        description='Expiry of the dump tiers in the backup bucket.')
-    force_destroy: bool = Field(
-        False, description='Let a destroy delete non-empty buckets; must stay false in production.')
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    """Object Lock mode of the print-file buckets (the backup bucket is always COMPLIANCE)."""
+    object_lock_days: int = Field(35, ge=1, le=3650)
+    """Default Object Lock retention of print files, in days."""
+    backup_object_lock_days: int = Field(7, ge=1, le=3650)
+    """Default COMPLIANCE retention of backup dumps, in days (at most backup_lifecycle.daily_days)."""
+    noncurrent_version_days: int = Field(90, ge=1, le=3650)
+    """Days an overwritten or deleted print file stays recoverable (above
+    database.backup_retention_days)."""
+    abort_multipart_days: int = Field(7, ge=1, le=30)
+    """Days before stale multipart uploads are aborted."""
+    backup_lifecycle: BackupLifecycle = Field(default_factory=BackupLifecycle)
+    """Expiry of the dump tiers in the backup bucket."""
+    force_destroy: bool = False
+    """Let a destroy delete non-empty buckets; must stay false in production."""
 
     @model_validator(mode="after")
     def _backup_lock_fits_lifecycle(self) -> "StorageSettings":
@@ -143,21 +148,21 @@ class StorageSettings(Strict):
 
 # --------------------------------------------------------------------------- queue store / cache
 class QueueStoreSettings(Strict):
-    engine: Literal["redis", "valkey"] = Field(
-        "valkey", description='redis or valkey.')
-    engine_version: str = Field("7.2", description="A MemoryDB version of the engine: redis 7.0/7.1, "
-                                                   "valkey 7.2/7.3.")
-    node_type: str = Field("db.r7g.large", description="A MemoryDB node type.")
-    replicas_per_shard: int = Field(1, ge=1, le=5,
-        description='Replicas per shard, each in another AZ (1-5).')
-    snapshot_retention_days: int = Field(7, ge=7, le=35,
-        description='Days daily snapshots are kept (7-35).')
-    snapshot_window: str = Field("04:00-05:00",
-        description="Daily snapshot window, UTC, at least 60 minutes.")
-    username: str = Field(
-        "app", pattern=r"^[a-z][a-z0-9-]{1,18}$",
-        description="ACL user for the apps; the stack's name prefix is put in front of it, since "
-                    "MemoryDB user names are unique per account and region.")
+    engine: Literal["redis", "valkey"] = "valkey"
+    """redis or valkey."""
+    engine_version: str = "7.2"
+    """A MemoryDB version of the engine: redis 7.0/7.1, valkey 7.2/7.3."""
+    node_type: str = "db.r7g.large"
+    """A MemoryDB node type."""
+    replicas_per_shard: int = Field(1, ge=1, le=5)
+    """Replicas per shard, each in another AZ (1-5)."""
+    snapshot_retention_days: int = Field(7, ge=7, le=35)
+    """Days daily snapshots are kept (7-35)."""
+    snapshot_window: str = "04:00-05:00"
+    """Daily snapshot window, UTC, at least 60 minutes."""
+    username: str = Field("app", pattern=r"^[a-z][a-z0-9-]{1,18}$")
+    """ACL user for the apps; the stack's name prefix is put in front of it, since MemoryDB user
+    names are unique per account and region."""
 
 
     @model_validator(mode="after")
@@ -179,10 +184,12 @@ class QueueStoreSettings(Strict):
 
 
 class CacheSettings(Strict):
-    enabled: bool = Field(
-        False, description='Create the separate ElastiCache cache.')
-    node_type: str = Field("cache.t4g.small", description="An ElastiCache node type.")
-    replicas: int = Field(1, ge=1, le=5, description='Cache replicas (1-5).')
+    enabled: bool = False
+    """Create the separate ElastiCache cache."""
+    node_type: str = "cache.t4g.small"
+    """An ElastiCache node type."""
+    replicas: int = Field(1, ge=1, le=5)
+    """Cache replicas (1-5)."""
 
     @field_validator("node_type")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 from urllib.parse import urlsplit
 
 from pydantic import ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -14,10 +14,10 @@ from components.config_base import PROJECT, Region, Strict, shown
 
 # --------------------------------------------------------------------------- secrets
 class SecretsSettings(Strict):
-    rotation_generation: int = Field(1, ge=1,
-        description="Bump to rotate APP_KEY and the internal secret.")
-    recovery_window_days: int = Field(30, ge=7, le=30,
-        description='Days a deleted secret stays recoverable (7-30).')
+    rotation_generation: int = Field(1, ge=1)
+    """Bump to rotate APP_KEY and the internal secret."""
+    recovery_window_days: int = Field(30, ge=7, le=30)
+    """Days a deleted secret stays recoverable (7-30)."""
 
 
 # --------------------------------------------------------------------------- app settings
@@ -90,36 +90,41 @@ def _check_app_settings(apps: dict[str, dict[str, str]]) -> dict[str, dict[str, 
 # --------------------------------------------------------------------------- alarms
 THRESHOLD_MAX = 1e15
 """CloudWatch thresholds are doubles; a bound keeps absurd values (10**400) out."""
+Threshold = Annotated[int, Field(gt=0, le=THRESHOLD_MAX)]
+"""A count, size or duration an alarm fires above."""
+Percent = Annotated[float, Field(gt=0, le=100)]
+"""A utilisation an alarm fires above, in percent."""
 
 
 class AlarmThresholds(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    rds_cpu_percent: float = Field(80, gt=0, le=100, description='PostgreSQL CPU alarm, percent.')
-    rds_freeable_memory_bytes: int = Field(256 * 1024**2, gt=0, le=THRESHOLD_MAX,
-        description='PostgreSQL freeable memory alarm, bytes.')
-    rds_free_storage_bytes: int = Field(10 * 1024**3, gt=0, le=THRESHOLD_MAX,
-        description='PostgreSQL free storage alarm, bytes.')
-    rds_connections: int = Field(400, gt=0, le=THRESHOLD_MAX,
-        description='PostgreSQL connections alarm.')
-    rds_replica_lag_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX,
-        description='Read replica lag alarm, seconds.')
-    queue_memory_percent: float = Field(70, gt=0, lt=100,
-        description='Queue store memory alarm, percent (with noeviction a full store rejects jobs).')
-    queue_engine_cpu_percent: float = Field(80, gt=0, le=100,
-        description='Queue store engine CPU alarm, percent.')
-    queue_connections: int = Field(5000, gt=0, le=THRESHOLD_MAX,
-        description='Queue store connections alarm.')
-    replication_latency_seconds: int = Field(900, gt=0, le=86400,
-        description='Print-file replication latency alarm, seconds (RTC is 15 minutes).')
-    print_queue_oldest_job_seconds: int = Field(300, gt=0, le=THRESHOLD_MAX,
-        description='Oldest waiting print-file job alarm, seconds.')
-    failed_jobs: int = Field(0, ge=0, le=THRESHOLD_MAX,
-        description='Failed queue jobs alarm (above this count).')
-    nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400,
-        description='Period of the nightly-dump heartbeat alarm, seconds (a multiple of 60).')
-    nightly_dump_periods: int = Field(2, ge=1, le=7,
-        description='Periods without a nightly-dump beat before it pages.')
+    rds_cpu_percent: Percent = 80
+    """PostgreSQL CPU alarm, percent."""
+    rds_freeable_memory_bytes: Threshold = 256 * 1024**2
+    """PostgreSQL freeable memory alarm, bytes."""
+    rds_free_storage_bytes: Threshold = 10 * 1024**3
+    """PostgreSQL free storage alarm, bytes."""
+    rds_connections: Threshold = 400
+    """PostgreSQL connections alarm."""
+    rds_replica_lag_seconds: Threshold = 300
+    """Read replica lag alarm, seconds."""
+    queue_memory_percent: float = Field(70, gt=0, lt=100)
+    """Queue store memory alarm, percent (with noeviction a full store rejects jobs)."""
+    queue_engine_cpu_percent: Percent = 80
+    """Queue store engine CPU alarm, percent."""
+    queue_connections: Threshold = 5000
+    """Queue store connections alarm."""
+    replication_latency_seconds: int = Field(900, gt=0, le=86400)
+    """Print-file replication latency alarm, seconds (RTC is 15 minutes)."""
+    print_queue_oldest_job_seconds: Threshold = 300
+    """Oldest waiting print-file job alarm, seconds."""
+    failed_jobs: int = Field(0, ge=0, le=THRESHOLD_MAX)
+    """Failed queue jobs alarm (above this count)."""
+    nightly_dump_period_seconds: int = Field(86400, ge=3600, le=86400)
+    """Period of the nightly-dump heartbeat alarm, seconds (a multiple of 60)."""
+    nightly_dump_periods: int = Field(2, ge=1, le=7)
+    """Periods without a nightly-dump beat before it pages."""
 
     @field_validator("nightly_dump_period_seconds")
     @classmethod
@@ -130,15 +135,14 @@ class AlarmThresholds(Strict):
 
 
 class AlarmSettings(Strict):
-    email_endpoints: list[str] = Field(default_factory=list,
-        description='E-mail addresses subscribed to the alarm and MemoryDB event topics.')
-    https_endpoints: list[SecretStr] = Field(
-        default_factory=list,
-        description="Pager webhooks (e.g. PagerDuty's CloudWatch integration URL). The URL carries "
-                    "the integration key, so it is secret config: pulumi config set --secret --path "
-                    "'printflow:alarms.https_endpoints[0]' URL.")
-    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds,
-        description='Alarm thresholds.')
+    email_endpoints: list[str] = Field(default_factory=list)
+    """E-mail addresses subscribed to the alarm and MemoryDB event topics."""
+    https_endpoints: list[SecretStr] = Field(default_factory=list)
+    """Pager webhooks (e.g. PagerDuty's CloudWatch integration URL). The URL carries the integration
+    key, so it is secret config: pulumi config set --secret --path
+    'printflow:alarms.https_endpoints[0]' URL."""
+    thresholds: AlarmThresholds = Field(default_factory=AlarmThresholds)
+    """Alarm thresholds."""
 
     @field_validator("email_endpoints")
     @classmethod
@@ -180,48 +184,54 @@ ARN_RE = r"^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$"
 
 
 class ReplicaKeyArns(Strict):
-    database: str = Field(pattern=ARN_RE, description='Replica of the database key in the DR region.')
-    storage: str = Field(pattern=ARN_RE, description='Replica of the storage key in the DR region.')
-    secrets: str = Field(pattern=ARN_RE, description='Replica of the secrets key in the DR region.')
+    database: str = Field(pattern=ARN_RE)
+    """Replica of the database key in the DR region."""
+    storage: str = Field(pattern=ARN_RE)
+    """Replica of the storage key in the DR region."""
+    secrets: str = Field(pattern=ARN_RE)
+    """Replica of the secrets key in the DR region."""
 
 
 class PrimaryDrOutputs(Strict):
     """The prod stack's `dr` output block: what a DR stack restores from."""
 
-    region: Region = Field(description='The DR region.')
-    replicated_backups_arn: str = Field(pattern=ARN_RE,
-        description='The replicated automated backups to restore from.')
-    source_db_arn: str = Field(pattern=ARN_RE, description="The primary's database instance.")
-    replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-        description='The print-file replica bucket in the DR region.')
-    replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$", description='Its ARN.')
-    backup_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-        description='The offsite backup bucket.')
-    backup_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$", description='Its ARN.')
-    replica_key_arns: ReplicaKeyArns = Field(description='The replica keys in the DR region.')
-    laravel_secret_arn: str = Field(pattern=ARN_RE,
-        description="The Laravel key secret's replica in the DR region.")
-    pdf_service_secret_arn: str = Field(pattern=ARN_RE,
-        description="The pdf-service key secret's replica in the DR region.")
+    region: Region
+    """The DR region."""
+    replicated_backups_arn: str = Field(pattern=ARN_RE)
+    """The replicated automated backups to restore from."""
+    source_db_arn: str = Field(pattern=ARN_RE)
+    """The primary's database instance."""
+    replica_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """The print-file replica bucket in the DR region."""
+    replica_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
+    """Its ARN."""
+    backup_bucket_name: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """The offsite backup bucket."""
+    backup_bucket_arn: str = Field(pattern=r"^arn:aws:s3:::.+$")
+    """Its ARN."""
+    replica_key_arns: ReplicaKeyArns
+    """The replica keys in the DR region."""
+    laravel_secret_arn: str = Field(pattern=ARN_RE)
+    """The Laravel key secret's replica in the DR region."""
+    pdf_service_secret_arn: str = Field(pattern=ARN_RE)
+    """The pdf-service key secret's replica in the DR region."""
 
 
 STACK_NAME = r"[A-Za-z0-9_.-]+"
 
 
 class DrSettings(Strict):
-    mode: Literal["drill", "failover"] = Field(
-        description='drill (disposable, read-only on prod data) or failover (production-grade).')
-    primary_stack: Optional[str] = Field(
-        None,
-        description="The primary stack to restore from, as a StackReference name: org/printflow/prod "
-                    "(Pulumi Cloud; `organization/printflow/prod` on a DIY backend) or a bare stack "
-                    "name (legacy DIY backends). Unset: the current organisation's stack named like "
-                    "this stack's environment.")
-    restore_time: Optional[datetime] = Field(
-        None, description="UTC point to restore to; None restores the latest restorable time.")
-    primary: Optional[PrimaryDrOutputs] = Field(
-        None, description="Explicit copy of the prod stack's `dr` outputs, used when the prod "
-                          "state backend is unreachable.")
+    mode: Literal["drill", "failover"]
+    """drill (disposable, read-only on prod data) or failover (production-grade)."""
+    primary_stack: Optional[str] = None
+    """The primary stack to restore from, as a StackReference name: org/printflow/prod (Pulumi
+    Cloud; `organization/printflow/prod` on a DIY backend) or a bare stack name (legacy DIY
+    backends). Unset: the current organisation's stack named like this stack's environment."""
+    restore_time: Optional[datetime] = None
+    """UTC point to restore to; None restores the latest restorable time."""
+    primary: Optional[PrimaryDrOutputs] = None
+    """Explicit copy of the prod stack's `dr` outputs, used when the prod state backend is
+    unreachable."""
 
     @field_validator("primary_stack")
     @classmethod

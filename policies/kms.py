@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pack_common import UNKNOWN, About, Rules, as_list, expect, fmt_num, get, number, parse_json_doc, truthy
+from pack_common import UNKNOWN, About, Rules, as_list, fmt_num, get, number, parse_json_doc
 
 KEY = "aws:kms/key:Key"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
@@ -12,13 +12,7 @@ GUIDE = "https://docs.aws.amazon.com/kms/latest/developerguide/"
 rules = Rules()
 
 
-@rules.resource("aws-kms-key-rotation", [KEY],
-                About("medium", "security", GUIDE + "rotate-keys.html"))
-def _rotation(args, ctx, report):
-    """KMS keys rotate their key material yearly."""
-    expect(args, report, "enableKeyRotation", truthy,
-           "KMS key '{name}' does not rotate its key material. Set enable_key_rotation=True "
-           "(replica keys inherit rotation from this key).")
+rules.declared("kms")  # its one-property policies: property_rules.yaml
 
 
 @rules.resource("aws-kms-key-deletion-window", [KEY, REPLICA_KEY],

@@ -33,6 +33,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+import property_rules
 import waivers
 from pack_fast import ONE_CONVERSION_PER_REQUEST  # noqa: F401
 from pack_sdk import ADVISORY_REPORTS, SECRET_MARKING, SecretFloat, SecretInt, SecretStr, is_secret  # noqa: F401
@@ -182,6 +183,9 @@ class About:
         self.metadata = {"severity": SEVERITIES[severity], "tags": [category], "url": url}
 
 
+DECLARING_MODULES: set = set()
+"""The modules that registered their property_rules.yaml entries (registry.py checks all did)."""
+
 WAIVERS: list = []
 """The pack's waivers (policies/waivers.yaml), loaded by registry.py once every policy exists."""
 
@@ -259,15 +263,23 @@ def stack_policy(name: str, description: str,
                                  config_schema=schema, **about.metadata)
 
 
+def passes(props: Any, must: Mapping[str, Callable[[Any], bool]],
+           when_unset: Optional[Mapping[str, Any]] = None) -> Optional[bool]:
+    """Whether every property of `must` passes its test, an unset one counting as its
+    `when_unset` value (AWS's default); None while one of them is unknown (a preview)."""
+    values = {prop: get(props, prop) for prop in must}
+    if any(value is UNKNOWN for value in values.values()):
+        return None
+    unset = when_unset or {}
+    return all(ok(unset.get(prop) if values[prop] is None else values[prop]) for prop, ok in must.items())
+
+
 def expect(args, report: Callable[[str], None], prop: str, ok: Callable[[Any], bool], message: str, *,
            absent: Any = None) -> None:
-    """A rule about one property (Checkov's BaseResourceValueCheck): an unknown value is skipped,
-    an unset one counts as `absent` (AWS's default), and a value `ok` refuses is reported with
-    `message`, formatted with the resource's {name}."""
-    value = get(args.props, prop)
-    if value is UNKNOWN:
-        return
-    if not ok(absent if value is None else value):
+    """A rule about one property inside a check (Checkov's BaseResourceValueCheck): an unknown
+    value is skipped, an unset one counts as `absent` (AWS's default), and a value `ok` refuses
+    is reported with `message`, formatted with the resource's {name}."""
+    if passes(args.props, {prop: ok}, {prop: absent}) is False:
         report(message.format(name=args.name))
 
 
@@ -302,6 +314,35 @@ class Rules:
                                                  about=about, production_only=production_only))
             return check
         return register
+
+    def property_rule(self, name: str, types: Iterable[str], about: About, *, description: str,
+                      must: Mapping[str, Callable[[Any], bool]], message: str,
+                      when_unset: Optional[Mapping[str, Any]] = None,
+                      production_only: bool = False) -> None:
+        """A policy about a resource's own properties, declared as data with no check to write
+        (Checkov's BaseResourceValueCheck): every property of `must` passes its test, an unset
+        one counting as its `when_unset` value (AWS's default); an unknown value skips the
+        resource, and a failure is reported with `message`, formatted with the {name}."""
+        def check(args, ctx, report):
+            if passes(args.props, must, when_unset) is False:
+                report(message.format(name=args.name))
+
+        self.policies.append(resource_policy(name, description, types, check, about=about,
+                                             production_only=production_only))
+
+    def declared(self, module: str) -> None:
+        """Register the policies property_rules.yaml declares for `module`, here in the module's
+        order."""
+        DECLARING_MODULES.add(module)
+        for rule in property_rules.declared_for(module):
+            try:
+                about = About(rule.severity, rule.category, rule.url)
+            except ValueError as exc:  # one paragraph, not a traceback, in the CLI too
+                raise SystemExit(f"error: policies/{property_rules.RULES_FILE.name}: {module} rule "
+                                 f"{rule.name}: {exc}.") from None
+            self.property_rule(rule.name, rule.types, about, description=rule.description,
+                               must=rule.must, message=rule.message, when_unset=rule.when_unset,
+                               production_only=rule.production_only)
 
     def stack(self, name: str, about: About, *, config: Optional[Dict[str, Dict[str, Any]]] = None,
               production_only: bool = False):

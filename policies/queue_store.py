@@ -5,7 +5,7 @@ acceptable as a cache. (Named queue_store.py rather than redis.py so it never sh
 from __future__ import annotations
 
 from pack_common import (
-    UNKNOWN, About, Rules, expect, fmt_num, for_parameter_group_users, get, label, number,
+    UNKNOWN, About, Rules, fmt_num, for_parameter_group_users, get, label, number,
     parameters, tags_of, truthy,
 )
 
@@ -160,41 +160,7 @@ def _elasticache_cache_multi_az(args, ctx, report):
                  " so a node failure fails over to another zone")
 
 
-@rules.resource("aws-memorydb-cluster-tls", CLUSTER,
-                About("high", "security", GUIDE + "in-transit-encryption.html"))
-def _memorydb_cluster_tls(args, ctx, report):
-    """MemoryDB clusters use TLS."""
-    expect(args, report, "tlsEnabled", truthy,
-           "MemoryDB cluster '{name}' disables TLS. Set tls_enabled=True.", absent=True)
-
-
-@rules.resource("aws-memorydb-cluster-kms", CLUSTER,
-                About("high", "security", GUIDE + "at-rest-encryption.html"))
-def _memorydb_cluster_kms(args, ctx, report):
-    """MemoryDB clusters are encrypted with a customer-managed KMS key."""
-    expect(args, report, "kmsKeyArn", bool,
-           "MemoryDB cluster '{name}' is encrypted at rest with the AWS-owned key. Set "
-           "kms_key_arn to the queue KMS key.")
-
-
-@rules.resource("aws-memorydb-cluster-acl", CLUSTER,
-                About("critical", "security", GUIDE + "clusters.acls.html"))
-def _memorydb_cluster_acl(args, ctx, report):
-    """MemoryDB clusters use an access-control list other than open-access."""
-    expect(args, report, "aclName", lambda v: bool(v) and v != "open-access",
-           "MemoryDB cluster '{name}' uses the open-access ACL, so any client in the network can "
-           "read and write the queue. Create an aws.memorydb.Acl with a password-protected user "
-           "and set acl_name to it.")
-
-
-@rules.resource("aws-memorydb-cluster-final-snapshot", CLUSTER,
-                About("high", "reliability", GUIDE + "snapshots-final.html"),
-                production_only=True)
-def _memorydb_cluster_final_snapshot(args, ctx, report):
-    """Production MemoryDB clusters take a final snapshot on deletion."""
-    expect(args, report, "finalSnapshotName", bool,
-           "MemoryDB cluster '{name}' has no final_snapshot_name, so deleting it discards the "
-           "queue. Set final_snapshot_name.")
+rules.declared("queue_store")  # its one-property policies: property_rules.yaml
 
 
 POLICIES = rules.policies

@@ -56,31 +56,6 @@ def _backup_retention(args, ctx, report):
                f"{fmt_num(minimum)}.")
 
 
-@rules.resource("aws-rds-instance-storage-encrypted", [INSTANCE],
-                About("high", "security", GUIDE + "Overview.Encryption.html"))
-def _encrypted(args, ctx, report):
-    """RDS storage is encrypted with a customer-managed KMS key."""
-    enc, key = get(args.props, "storageEncrypted"), get(args.props, "kmsKeyId")
-    if UNKNOWN in (enc, key):
-        return
-    if not truthy(enc) or not key:
-        report(f"RDS instance '{args.name}' is not encrypted with a customer-managed KMS key. Set "
-               "storage_encrypted=True and kms_key_id to the database key.")
-
-
-@rules.resource("aws-rds-instance-final-snapshot", [INSTANCE],
-                About("high", "reliability", GUIDE + "USER_DeleteInstance.html"),
-                production_only=True)
-def _final_snapshot(args, ctx, report):
-    """Production RDS instances keep a final snapshot on deletion."""
-    skip, ident = get(args.props, "skipFinalSnapshot"), get(args.props, "finalSnapshotIdentifier")
-    if UNKNOWN in (skip, ident):
-        return
-    if truthy(skip) or not ident:
-        report(f"RDS instance '{args.name}' would be deleted without a final snapshot. Set "
-               "skip_final_snapshot=False and a final_snapshot_identifier.")
-
-
 @rules.resource("aws-rds-instance-log-exports", [INSTANCE],
                 About("medium", "operations", GUIDE + "USER_LogAccess.Procedural.UploadtoCloudWatch.html"),
                 config={"requiredExports": {"type": "array", "items": {"type": "string"},
@@ -215,51 +190,7 @@ def _backups_replicated(stack, ctx, report):
                            f"source ({src_region}). Create it in {ctx.dr_region}.", r.urn)
 
 
-@rules.resource("aws-rds-instance-multi-az", [INSTANCE],
-                About("high", "reliability", GUIDE + "Concepts.MultiAZSingleStandby.html"),
-                production_only=True)
-def _rds_instance_multi_az(args, ctx, report):
-    """Production RDS instances are Multi-AZ."""
-    expect(args, report, "multiAz", truthy,
-           "RDS instance '{name}' is single-AZ in a production stack. Set multi_az=True so a "
-           "zone failure does not take the database down.")
-
-
-@rules.resource("aws-rds-instance-not-public", [INSTANCE],
-                About("critical", "security", GUIDE + "USER_VPC.WorkingWithRDSInstanceinaVPC.html"))
-def _rds_instance_not_public(args, ctx, report):
-    """RDS instances are not publicly accessible."""
-    expect(args, report, "publiclyAccessible", lambda v: not truthy(v),
-           "RDS instance '{name}' is publicly accessible. Set publicly_accessible=False; the "
-           "apps reach it inside the VPC.")
-
-
-@rules.resource("aws-rds-instance-deletion-protection", [INSTANCE],
-                About("high", "reliability", GUIDE + "USER_DeleteInstance.html"),
-                production_only=True)
-def _rds_instance_deletion_protection(args, ctx, report):
-    """Production RDS instances have deletion protection."""
-    expect(args, report, "deletionProtection", truthy,
-           "RDS instance '{name}' has no deletion protection in a production stack. Set "
-           "deletion_protection=True.")
-
-
-@rules.resource("aws-rds-instance-copy-tags-to-snapshot", [INSTANCE],
-                About("low", "operations", GUIDE + "USER_Tagging.html"))
-def _rds_instance_copy_tags_to_snapshot(args, ctx, report):
-    """RDS instances copy their tags to snapshots."""
-    expect(args, report, "copyTagsToSnapshot", truthy,
-           "RDS instance '{name}' does not copy its tags to snapshots, so backups lose their "
-           "app/env/owner tags. Set copy_tags_to_snapshot=True.")
-
-
-@rules.resource("aws-rds-instance-auto-minor-version-upgrade", [INSTANCE],
-                About("low", "security", GUIDE + "USER_UpgradeDBInstance.Upgrading.html"))
-def _rds_instance_auto_minor_version_upgrade(args, ctx, report):
-    """RDS instances take automatic minor version upgrades."""
-    expect(args, report, "autoMinorVersionUpgrade", truthy,
-           "RDS instance '{name}' disables automatic minor version upgrades, so security patches "
-           "are not applied. Set auto_minor_version_upgrade=True.", absent=True)
+rules.declared("rds")  # its one-property policies: property_rules.yaml
 
 
 POLICIES = rules.policies

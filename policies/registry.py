@@ -5,18 +5,25 @@ tools and tests may import it; only __main__.py constructs the PolicyPack."""
 
 from __future__ import annotations
 
-import alarms
-import pack_common
+import property_rules
 import waivers
-import app_settings
-import kms
-import network
-import queue_store
-import rds
-import s3
-import s3_replication
-import secrets_manager
-import stack_wide
+
+try:  # a malformed property_rules.yaml stops the pack with one paragraph, not a traceback
+    property_rules.modules()
+except property_rules.PropertyRuleError as exc:
+    raise SystemExit(f"error: {exc}") from None
+
+import alarms  # noqa: E402  (the policy modules read property_rules.yaml as they are imported)
+import app_settings  # noqa: E402
+import kms  # noqa: E402
+import network  # noqa: E402
+import pack_common  # noqa: E402
+import queue_store  # noqa: E402
+import rds  # noqa: E402
+import s3  # noqa: E402
+import s3_replication  # noqa: E402
+import secrets_manager  # noqa: E402
+import stack_wide  # noqa: E402
 
 PACK_NAME = "printflow-guardrails"
 
@@ -35,6 +42,11 @@ ALL_POLICIES = [
 
 _names = [p.name for p in ALL_POLICIES]
 assert len(_names) == len(set(_names)), "duplicate policy names"
+
+_unregistered = sorted(set(property_rules.modules()) - pack_common.DECLARING_MODULES)
+if _unregistered:
+    raise SystemExit(f"error: policies/property_rules.yaml declares rules for {', '.join(_unregistered)}, "
+                     "which no policy module registers (rules.declared(...)).")
 
 try:
     pack_common.WAIVERS[:] = waivers.load(known_policies=_names)

@@ -321,14 +321,7 @@ def _lifecycle(stack, ctx, report):
                      lambda b: tier(b) in (ctx["tiers"] or []))
 
 
-@rules.resource("aws-s3-bucket-no-force-destroy", [BUCKET],
-                About("high", "reliability", "https://www.pulumi.com/registry/packages/aws/api-docs/s3/bucket/"),
-                production_only=True)
-def _s3_bucket_no_force_destroy(args, ctx, report):
-    """S3 buckets in a production stack do not set forceDestroy."""
-    expect(args, report, "forceDestroy", lambda v: not truthy(v),
-           "S3 bucket '{name}' sets forceDestroy=true in a production stack, so a `pulumi "
-           "destroy` would delete every object. Remove forceDestroy (or set it to false).")
+rules.declared("s3")  # its one-property policies: property_rules.yaml
 
 
 POLICIES = rules.policies

@@ -30,14 +30,7 @@ GUIDE = "https://docs.aws.amazon.com/secretsmanager/latest/userguide/"
 rules = Rules()
 
 
-@rules.resource("aws-secretsmanager-secret-cmk", [SECRET],
-                About("high", "security", GUIDE + "security-encryption.html"))
-def _kms(args, ctx, report):
-    """Secrets are encrypted with a customer-managed KMS key."""
-    v = get(args.props, "kmsKeyId")
-    if v is not UNKNOWN and not v:
-        report(f"Secrets Manager secret '{args.name}' is encrypted with the AWS-managed key. Set "
-               "kms_key_id to the secrets customer-managed KMS key.")
+rules.declared("secrets_manager")  # its one-property policies: property_rules.yaml
 
 
 @rules.stack("aws-secretsmanager-secret-dr-replica",

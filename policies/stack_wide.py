@@ -11,6 +11,8 @@ from pack_common import UNKNOWN, About, Rules, expect, is_regional_aws, label, p
 
 STATEFUL_TYPES = [
     "aws:rds/instance:Instance",
+    # deleting it stops backups reaching the DR region: a later restore there silently loses data
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
     "aws:s3/bucket:Bucket",
     "aws:kms/key:Key",
     "aws:kms/replicaKey:ReplicaKey",

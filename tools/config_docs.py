@@ -59,6 +59,12 @@ def _leaves(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, FieldInf
             yield from _leaves(sub, key + ".")
 
 
+def described(field: Any) -> str:
+    """A field's description on one line (the models document fields with attribute docstrings,
+    which may wrap)."""
+    return " ".join((field.description or "").split())
+
+
 def config_table() -> str:
     """Every setting with its meaning and default, one row each."""
     rows = ["| key | meaning | default |", "|---|---|---|"]
@@ -67,7 +73,7 @@ def config_table() -> str:
         required = field.is_required()
         nested = _model_of(field.annotation) is not None
         default = "required" if required else "" if nested else _shown(_default(field))
-        meaning = (field.description or "").replace("|", "\\|")
+        meaning = described(field).replace("|", "\\|")
         rows.append(f"| `{full}` | {meaning} | {default} |")
     return "\n".join(rows) + "\n"
 
@@ -102,7 +108,7 @@ def pulumi_yaml_config() -> str:
         cli_type = _cli_type(field.annotation)
         if cli_type:
             lines.append(f"    type: {cli_type}")
-        lines.append(f"    description: {json.dumps(field.description or '')}")
+        lines.append(f"    description: {json.dumps(described(field))}")
         if not field.is_required():
             default = _default(field)
             if _model_of(field.annotation) is not None or isinstance(default, dict) or default is None:

@@ -25,7 +25,9 @@ SECRET_KEYS = {"APP_KEY", "INTERNAL_API_SECRET", "PDF_SERVICE_INTERNAL_SECRET", 
 BUG_MARKERS = ("could not evaluate", "can't run policy")
 STATEFUL = {"aws:rds/instance:Instance", "aws:s3/bucket:Bucket", "aws:kms/key:Key",
             "aws:kms/replicaKey:ReplicaKey", "aws:secretsmanager/secret:Secret",
-            "aws:memorydb/cluster:Cluster"}
+            "aws:memorydb/cluster:Cluster",
+            # deleting it stops backups reaching the DR region (RPO grows unseen)
+            "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication"}
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:

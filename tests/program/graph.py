@@ -16,16 +16,20 @@ from tools.wire import reveal
 RECENT_RESTORE_TIME = (datetime.now(timezone.utc) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:00Z")
 """A restore point inside every stack's retention window (restore_time may not be in the future)."""
 
-STATEFUL_TYPES = (
-    "aws:rds/instance:Instance",
-    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
-    "aws:s3/bucket:Bucket",
-    "aws:kms/key:Key",
-    "aws:kms/replicaKey:ReplicaKey",
-    "aws:secretsmanager/secret:Secret",
-    "aws:memorydb/cluster:Cluster",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
-)
+
+def _stateful_types() -> tuple:
+    """The types the pack requires protected in production (printflow-stateful-resources-protected,
+    policies/stack_wide.py): the program is held to the rule's one list."""
+    policies = str(Path(__file__).resolve().parents[2] / "policies")
+    sys.path.insert(0, policies)  # the pack imports its modules as top-level modules
+    try:
+        import stack_wide
+    finally:
+        sys.path.remove(policies)
+    return tuple(stack_wide.STATEFUL_TYPES)
+
+
+STATEFUL_TYPES = _stateful_types()
 
 
 @dataclass(frozen=True)
