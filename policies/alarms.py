@@ -87,7 +87,7 @@ def _topic_kms(stack, ctx, report):
 
 
 @rules.resource("printflow-heartbeat-alarm-missing-data-breaching", [METRIC_ALARM],
-                About("high", "operations", GUIDE + "AlarmThatSendsEmail.html#alarms-and-missing-data"))
+                About("high", "operations", GUIDE + "alarms-and-missing-data.html"))
 def _heartbeat_breaching(args, ctx, report):
     """Alarms on Printflow/Heartbeats metrics treat missing data as breaching."""
     metrics = alarm_metrics(args.props)
@@ -125,7 +125,7 @@ def _required(stack, ctx, report):
 
 
 @rules.stack("printflow-backup-heartbeat-alarm",
-             About("high", "reliability", GUIDE + "AlarmThatSendsEmail.html#alarms-and-missing-data"),
+             About("high", "reliability", GUIDE + "alarms-and-missing-data.html"),
              production_only=True,
              config={"metricName": {"type": "string", "default": "NightlyLogicalDump",
                                     "description": "The backup heartbeat metric."}})

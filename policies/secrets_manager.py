@@ -34,7 +34,7 @@ rules.declared("secrets_manager")  # its one-property policies: property_rules.y
 
 
 @rules.stack("aws-secretsmanager-secret-dr-replica",
-             About("high", "reliability", GUIDE + "create-manage-multi-region-secrets.html"))
+             About("high", "reliability", GUIDE + "replicate-secrets.html"))
 def _replica(stack, ctx, report):
     """Secrets in the primary stack are replicated to the DR region with a customer key, except those
     naming endpoints.
@@ -80,7 +80,7 @@ def holds_endpoint(data) -> bool:
 
 
 @rules.stack("printflow-secrets-no-replicated-endpoints",
-             About("high", "reliability", GUIDE + "create-manage-multi-region-secrets.html"))
+             About("high", "reliability", GUIDE + "replicate-secrets.html"))
 def _no_replicated_endpoints(stack, ctx, report):
     """No secret replicated to another region holds an endpoint: a failover must hand the apps the DR
     region's hosts.

@@ -40,7 +40,7 @@ def is_dr_resource(res) -> bool:
 
 
 @rules.stack("printflow-stateful-resources-protected",
-             About("critical", "reliability", "https://www.pulumi.com/docs/iac/concepts/options/protect/"),
+             About("critical", "reliability", "https://www.pulumi.com/docs/iac/concepts/resources/options/protect/"),
              production_only=True,
              config={"statefulTypes": {"type": "array", "items": {"type": "string"},
                                        "default": STATEFUL_TYPES,
