@@ -18,6 +18,8 @@ import yaml
 from pack_values import truthy
 
 RULES_FILE = Path(__file__).resolve().with_name("property_rules.yaml")
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the pack reads this file each time it starts."""
 REQUIRED = ("name", "types", "severity", "category", "url", "description", "must", "message")
 ALLOWED = REQUIRED + ("production_only", "when_unset", "must_not_be")
 MUST_BE: dict[str, Callable[[Any], bool]] = {
@@ -102,7 +104,7 @@ def _checked(module: str, index: int, entry: Any) -> PropertyRule:
 @lru_cache(maxsize=None)
 def _all(path: Path = RULES_FILE) -> dict[str, tuple[PropertyRule, ...]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise PropertyRuleError(f"policies/{path.name} cannot be read: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
