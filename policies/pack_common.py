@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from datetime import date
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Dict, Iterable, Optional
 
 from pulumi_policy import (
@@ -52,6 +52,7 @@ DR_FAILOVER = "dr-failover"
 STACK_ROLES = (PROD, DR_DRILL, DR_FAILOVER)
 DEFAULT_PRIMARY_REGION = "us-east-1"
 DEFAULT_DR_REGION = "us-west-2"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 # ---------------------------------------------------------------------------------------------
 # Policy context and construction
@@ -121,34 +122,33 @@ def _schema(extra: Optional[Dict[str, Dict[str, Any]]]) -> tuple:
 
 
 def secret_texts(values: Iterable[Any]) -> set:
-    """Every value marked secret inside `values`, as it would print. An unknown value (a
-    preview, an encrypted secret in state) has no text: it is passed over, never allowed to
-    abort the report that is scrubbing its message."""
+    """Every value marked secret inside `values`, as it would print. The SDK hands policies its
+    proxies (a Mapping and a Sequence, not dict and list); an unknown value (a preview, an
+    encrypted secret in state) has no text: it is passed over, never allowed to abort the
+    report that is scrubbing its message."""
     found, pending = set(), list(values)
     while pending:
         item = pending.pop()
-        try:
-            if isinstance(item, Mapping):
-                pending.extend(item[k] for k in list(item.keys()) if _readable(item, k))
-                continue
-            if isinstance(item, (list, tuple)):
-                pending.extend(item)
-                continue
-        except UnknownValueError:
-            continue
-        if getattr(item, "is_secret", False):
+        if isinstance(item, Mapping):
+            pending.extend(_readable_items(item, list(item.keys())))
+        elif isinstance(item, Sequence) and not isinstance(item, str):
+            pending.extend(_readable_items(item, range(len(item))))
+        elif getattr(item, "is_secret", False):
             text = fmt_num(item) if isinstance(item, (int, float)) else str(item)
             if text:
                 found.update({text, str(item)})
     return found
 
 
-def _readable(mapping: Mapping, key: Any) -> bool:
-    try:
-        mapping[key]
-    except UnknownValueError:
-        return False
-    return True
+def _readable_items(container: Any, keys: Iterable[Any]) -> list:
+    """container[key] for every key whose value is known."""
+    known_values = []
+    for key in keys:
+        try:
+            known_values.append(container[key])
+        except UnknownValueError:
+            continue
+    return known_values
 
 
 def scrub(message: str, secrets: Iterable[str]) -> str:
@@ -194,13 +194,16 @@ def _deliver(report_violation: Callable, policy: str, message: str, match_urn: s
              urn: Optional[str]) -> None:
     """A finding, through the waivers: an unexpired waiver makes exactly this finding an advisory
     note naming the waiver; an expired one keeps it and says when it expired."""
-    waiver = waivers.find(WAIVERS, policy, match_urn, waivers.stack_of(match_urn)) if match_urn else None
+    today = date.today()
+    waiver = waivers.find(WAIVERS, policy, match_urn, waivers.stack_of(match_urn), today) if match_urn else None
     if waiver is None:
         report_violation(message, urn)
-    elif waiver.expired(date.today()):
+    elif waiver.expired(today):
         report_violation(message + waiver.expiry_note(), urn)
-    else:
+    elif ADVISORY_REPORTS:
         report_violation(waiver.note() + message, urn, waived=True)
+    else:  # the SDK could not be taught an advisory level: named, but at the policy's level
+        report_violation(waiver.note() + message, urn)
 
 
 def _evaluate(name: str, where: str, check: Callable[[], None], report: Callable[[str], None]) -> None:
@@ -251,11 +254,13 @@ def stack_policy(name: str, description: str,
             return
         stack = Stack(args.resources, ctx)
         secrets: list = []
+        # A finding about the whole stack is the stack resource's, for waivers as for the engine.
+        stack_urn = next((r.urn for r in args.resources if r.resource_type == STACK_TYPE), "")
 
         def report(message: str, urn: Optional[str] = None) -> None:
             if not secrets:
                 secrets.append(secret_texts(r.props for r in args.resources))
-            _deliver(report_violation, name, scrub(message, secrets[0]), urn or "", urn)
+            _deliver(report_violation, name, scrub(message, secrets[0]), urn or stack_urn, urn)
 
         _evaluate(name, "the stack", lambda: check(stack, ctx, report), report)
 
@@ -315,24 +320,10 @@ class Rules:
             return check
         return register
 
-    def property_rule(self, name: str, types: Iterable[str], about: About, *, description: str,
-                      must: Mapping[str, Callable[[Any], bool]], message: str,
-                      when_unset: Optional[Mapping[str, Any]] = None,
-                      production_only: bool = False) -> None:
-        """A policy about a resource's own properties, declared as data with no check to write
-        (Checkov's BaseResourceValueCheck): every property of `must` passes its test, an unset
-        one counting as its `when_unset` value (AWS's default); an unknown value skips the
-        resource, and a failure is reported with `message`, formatted with the {name}."""
-        def check(args, ctx, report):
-            if passes(args.props, must, when_unset) is False:
-                report(message.format(name=args.name))
-
-        self.policies.append(resource_policy(name, description, types, check, about=about,
-                                             production_only=production_only))
-
     def declared(self, module: str) -> None:
         """Register the policies property_rules.yaml declares for `module`, here in the module's
-        order."""
+        order: each is a resource policy whose check is `passes` over its `must` properties
+        (Checkov's BaseResourceValueCheck: nothing to write but the declaration)."""
         DECLARING_MODULES.add(module)
         for rule in property_rules.declared_for(module):
             try:
@@ -340,9 +331,12 @@ class Rules:
             except ValueError as exc:  # one paragraph, not a traceback, in the CLI too
                 raise SystemExit(f"error: policies/{property_rules.RULES_FILE.name}: {module} rule "
                                  f"{rule.name}: {exc}.") from None
-            self.property_rule(rule.name, rule.types, about, description=rule.description,
-                               must=rule.must, message=rule.message, when_unset=rule.when_unset,
-                               production_only=rule.production_only)
+
+            def check(args, ctx, report, rule=rule):
+                if passes(args.props, rule.must, rule.when_unset) is False:
+                    report(rule.message.format(name=args.name))
+            self.policies.append(resource_policy(rule.name, rule.description, rule.types, check,
+                                                 about=about, production_only=rule.production_only))
 
     def stack(self, name: str, about: About, *, config: Optional[Dict[str, Dict[str, Any]]] = None,
               production_only: bool = False):

@@ -14,6 +14,7 @@ these rely on, nothing is replaced (slower, same verdicts).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 from inspect import isawaitable
 from typing import Any, Callable, Dict, List
@@ -52,21 +53,35 @@ def _run(validate: Callable, args: Any, report: Callable) -> None:
             loop.close()
 
 
+SDK_METHODS: Dict[str, Callable] = {}
+"""The SDK's own Analyze and AnalyzeStack, kept so a test can hold these to the same answers."""
+
+
+def _sdk_has_what_this_relies_on(p: Any) -> bool:
+    """The names these methods use, and the five-argument _create_report_violation (policy
+    severity) that pulumi-policy 1.21 has and 1.19 lacks."""
+    servicer = p._PolicyAnalyzerServicer  # noqa: SLF001
+    names = ("EnforcementLevel", "ResourceValidationPolicy", "StackValidationPolicy",
+             "ResourceValidationArgs", "StackValidationArgs", "PolicyResource", "_NotApplicableError",
+             "UnknownValueError", "deserialize_properties", "unknown_checking_proxy", "proto")
+    methods = ("_configure_runtime_settings", "_get_enforcement_level", "_create_report_violation",
+               "_get_resource_options", "_get_provider_resource", "_get_policy_config",
+               "_map_enforcement_level")
+    if not all(hasattr(p, n) for n in names) or not all(hasattr(servicer, m) for m in methods):
+        return False
+    return "severity" in inspect.signature(servicer._create_report_violation).parameters  # noqa: SLF001
+
+
 def install() -> bool:
     try:
         from pulumi_policy import policy as p
-        servicer = p._PolicyAnalyzerServicer  # noqa: SLF001
-        needed = (p.EnforcementLevel, p.ResourceValidationPolicy, p.StackValidationPolicy,
-                  p.ResourceValidationArgs, p.StackValidationArgs, p.PolicyResource,
-                  p._NotApplicableError, p.UnknownValueError, p.deserialize_properties,  # noqa: SLF001
-                  p.unknown_checking_proxy, p.json_format, p.proto)
-        for name in ("_configure_runtime_settings", "_get_enforcement_level", "_create_report_violation",
-                     "_get_resource_options", "_get_provider_resource", "_get_policy_config",
-                     "_map_enforcement_level"):
-            getattr(servicer, name)
-    except AttributeError:  # pragma: no cover - SDK changed
+    except ImportError:  # pragma: no cover - SDK changed
         return False
-    del needed
+    if not _sdk_has_what_this_relies_on(p):  # pragma: no cover - SDK changed
+        return False
+    servicer = p._PolicyAnalyzerServicer  # noqa: SLF001
+    SDK_METHODS.setdefault("Analyze", servicer.Analyze)
+    SDK_METHODS.setdefault("AnalyzeStack", servicer.AnalyzeStack)
     level = p.EnforcementLevel
 
     def private(self: Any, name: str) -> Any:

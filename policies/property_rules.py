@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import yaml
 
@@ -102,7 +102,8 @@ def _checked(module: str, index: int, entry: Any) -> PropertyRule:
 
 
 @lru_cache(maxsize=None)
-def _all(path: Path = RULES_FILE) -> dict[str, tuple[PropertyRule, ...]]:
+def _all() -> dict[str, tuple[PropertyRule, ...]]:
+    path = RULES_FILE
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -119,6 +120,6 @@ def declared_for(module: str) -> tuple[PropertyRule, ...]:
     return _all().get(module, ())
 
 
-def modules(path: Optional[Path] = None) -> list[str]:
+def modules() -> list[str]:
     """Every module the file declares rules for: each must register them (registry.py checks)."""
-    return list(_all(path or RULES_FILE))
+    return list(_all())

@@ -139,12 +139,17 @@ def _unmanaged_group(inst, name) -> str:
             "with rds.force_ssl=1.")
 
 
+def _may_be_postgres(instance) -> bool:
+    """PostgreSQL, or an engine not known yet (judged again at `pulumi up`)."""
+    engine = get(instance.props, "engine")
+    return not isinstance(engine, str) or engine.startswith("postgres")
+
+
 @rules.stack("aws-rds-instance-force-ssl-parameter-group",
              About("high", "security", GUIDE + "PostgreSQL.Concepts.General.SSL.html"))
 def _uses_force_ssl_group(stack, ctx, report):
     """PostgreSQL instances use a parameter group from this stack with rds.force_ssl=1."""
-    postgres = [i for i in stack.of(INSTANCE)
-                if not (isinstance(get(i.props, "engine"), str) and not get(i.props, "engine").startswith("postgres"))]
+    postgres = [i for i in stack.of(INSTANCE) if _may_be_postgres(i)]
     for_parameter_group_users(
         stack, postgres, PARAMETER_GROUP, "rds.force_ssl", lambda v: str(v) == "1", report,
         unmanaged=_unmanaged_group,

@@ -29,9 +29,12 @@ import yaml
 WAIVERS_FILE = Path(__file__).resolve().with_name("waivers.yaml")
 REQUIRED = ("policy", "resource", "reason", "owner", "expires")
 ALLOWED = REQUIRED + ("stack",)
-NOTE = re.compile(r"^WAIVED by waiver #(?P<index>\d+) \(owner (?P<owner>[^,]*), expires (?P<expires>\d{4}-\d{2}-\d{2})\): "
+NOTE = re.compile(r"^WAIVED by waiver #(?P<index>\d+) \(owner (?P<owner>.*?), expires (?P<expires>\d{4}-\d{2}-\d{2})\): "
                   r"(?P<reason>.*?)\. Finding: ", re.S)
 """How a waived finding's message starts; the offline check reads the waiver back from it."""
+EXPIRED_NOTE = re.compile(r" Waiver #(?P<index>\d+) \(.*\) expired on \d{4}-\d{2}-\d{2}; renew it in "
+                          r"policies/waivers\.yaml or fix the finding\.$", re.S)
+"""How an expired waiver's finding ends."""
 
 
 class WaiverError(ValueError):
@@ -128,8 +131,11 @@ def load(path: Path = WAIVERS_FILE, known_policies: Iterable[str] = ()) -> List[
     return parse(text, known_policies)
 
 
-def find(waivers: Iterable[Waiver], policy: str, urn: str, stack: str) -> Optional[Waiver]:
-    return next((w for w in waivers if w.matches(policy, urn, stack)), None)
+def find(waivers: Iterable[Waiver], policy: str, urn: str, stack: str, today: date) -> Optional[Waiver]:
+    """The waiver of this finding: an unexpired one before an expired one, so a renewal added
+    next to the expired entry takes effect."""
+    matching = [w for w in waivers if w.matches(policy, urn, stack)]
+    return next((w for w in matching if not w.expired(today)), matching[0] if matching else None)
 
 
 def stack_of(urn: str) -> str:
@@ -141,3 +147,9 @@ def waived_in(message: str) -> Optional[dict[str, Any]]:
     """The waiver a finding's message names, if it was waived."""
     match = NOTE.match(message)
     return match.groupdict() if match else None
+
+
+def waiver_named_in(message: str) -> Optional[int]:
+    """The index of the waiver the pack applied to this finding, waived or expired."""
+    match = NOTE.match(message) or EXPIRED_NOTE.search(message)
+    return int(match["index"]) if match else None

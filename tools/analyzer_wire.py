@@ -70,15 +70,22 @@ def _options(res: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-class _GraphIndex:
+class GraphIndex:
     def __init__(self, graph: Mapping[str, Any]):
         self.graph = graph
         self.by_urn = {r["urn"]: r for r in graph["resources"]}
         self.stack = str(graph.get("stack") or "stack")
         self.project = str(graph.get("project") or "project")
         self.region = (graph.get("config") or {}).get("aws:region")
+        self._providers: Dict[tuple, Optional[analyzer_pb2.AnalyzerProviderResource]] = {}
 
     def provider(self, res: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+        key = (res.get("provider") or "", str(res.get("type", "")).startswith("aws:"))
+        if key not in self._providers:
+            self._providers[key] = self._provider(res)
+        return self._providers[key]
+
+    def _provider(self, res: Mapping[str, Any]) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         ref = res.get("provider") or ""
         t = res.get("type", "")
         if ref:
@@ -95,6 +102,32 @@ class _GraphIndex:
             type="pulumi:providers:aws",
             urn=f"urn:pulumi:{self.stack}::{self.project}::pulumi:providers:aws::default",
             name="default", properties=_struct(props))
+
+
+    def analyze_request(self, r: Mapping[str, Any]) -> analyzer_pb2.AnalyzeRequest:
+        """Analyze sees a resource's inputs, as the engine sends them before the step runs."""
+        req = analyzer_pb2.AnalyzeRequest(
+            type=r["type"], properties=_struct(r.get("inputs")), urn=r["urn"],
+            name=r.get("name") or r["urn"].split("::")[-1], options=_options(r))
+        provider = self.provider(r)
+        if provider is not None:
+            req.provider.CopyFrom(provider)
+        return req
+
+    def stack_resource(self, r: Mapping[str, Any]) -> analyzer_pb2.AnalyzerResource:
+        """AnalyzeStack sees final state: a provider's outputs include its inputs."""
+        props = {**(r.get("inputs") or {}), **(r.get("outputs") or {})}
+        sr = analyzer_pb2.AnalyzerResource(
+            type=r["type"], properties=_struct(props), urn=r["urn"],
+            name=r.get("name") or r["urn"].split("::")[-1], options=_options(r),
+            parent=r.get("parent") or "", dependencies=list(r.get("dependencies") or []))
+        provider = self.provider(r)
+        if provider is not None:
+            sr.provider.CopyFrom(provider)
+        for k, urns in (r.get("propertyDependencies") or {}).items():
+            if urns:
+                sr.propertyDependencies[k].urns.extend(list(urns))
+        return sr
 
 
 # ------------------------------------------------------------------------------------------------

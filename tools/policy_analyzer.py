@@ -31,7 +31,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
-from tools.analyzer_wire import _Engine, _GraphIndex, _options, _struct, stack_role_of, validate_graph
+from tools.analyzer_wire import _Engine, GraphIndex, _struct, stack_role_of, validate_graph
 from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
 from tools.policy_config import parse_policy_config, reconcile_config, role_config
 from tools.policy_types import (
@@ -236,7 +236,7 @@ class Analyzer:
         """Configure, Analyze every resource, AnalyzeStack; return the violations."""
         graph = validate_graph(graph, f"graph '{graph.get('stack', '?')}'"
                                if isinstance(graph, Mapping) else "graph")
-        index = _GraphIndex(graph)
+        index = GraphIndex(graph)
         given = parse_policy_config(config)
         role = stack_role or stack_role_of(graph)
         self._call("ConfigureStack", analyzer_pb2.AnalyzerStackConfigureRequest(
@@ -274,25 +274,8 @@ class Analyzer:
             if len(pending) - done >= MAX_IN_FLIGHT:  # bounded: a huge graph never floods the pack
                 collect(pending[done][1](), pending[done][0])
                 done += 1
-            provider = index.provider(r)
-            req = analyzer_pb2.AnalyzeRequest(
-                type=r["type"], properties=_struct(r.get("inputs")), urn=r["urn"],
-                name=r.get("name") or r["urn"].split("::")[-1], options=_options(r))
-            if provider is not None:
-                req.provider.CopyFrom(provider)
-            pending.append((r["urn"], self._analyze_later(req)))
-            # AnalyzeStack sees final state: a provider's outputs include its inputs.
-            props = {**(r.get("inputs") or {}), **(r.get("outputs") or {})}
-            sr = analyzer_pb2.AnalyzerResource(
-                type=r["type"], properties=_struct(props), urn=r["urn"],
-                name=r.get("name") or r["urn"].split("::")[-1], options=_options(r),
-                parent=r.get("parent") or "", dependencies=list(r.get("dependencies") or []))
-            if provider is not None:
-                sr.provider.CopyFrom(provider)
-            for k, urns in (r.get("propertyDependencies") or {}).items():
-                if urns:
-                    sr.propertyDependencies[k].urns.extend(list(urns))
-            stack_resources.append(sr)
+            pending.append((r["urn"], self._analyze_later(index.analyze_request(r))))
+            stack_resources.append(index.stack_resource(r))
         for urn, response in pending[done:]:
             collect(response(), urn)
         collect(self._call("AnalyzeStack", analyzer_pb2.AnalyzeStackRequest(

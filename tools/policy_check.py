@@ -176,7 +176,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             else:
                 print(policies_table(policies))
             return 0
-        load_waivers(pack_dir=args.pack)  # the file's format, before anything starts (the pack checks it again)
         config = load_json(args.config, "policy config") if args.config else None
         parse_policy_config(config, f"policy config {args.config}")
         graphs: List[Dict[str, Any]] = []
@@ -211,7 +210,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             policies = analyzer.policies
             pack_name = analyzer.pack_name
         unused = unused_waivers(load_waivers([p.name for p in policies], args.pack), violations,
-                                {g.get("stack", "") for g in graphs})
+                                {g.get("stack", "") for g in graphs}, args.pack)
     except CheckInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

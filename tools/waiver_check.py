@@ -1,6 +1,6 @@
 """The offline check's side of the waivers: the same file and parser the pack uses
-(policies/waivers.py, loaded from the pack folder, which Pulumi ships alone), validated before
-the pack starts, and the waivers no finding used."""
+(waivers.py, loaded from the pack folder, which Pulumi ships alone). The pack validates the file
+and applies the waivers; this reads back what it applied, and lists the waivers it never used."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from typing import Iterable, List, Sequence
 from tools.policy_types import PACK_DIR, CheckInputError, Violation
 
 
-@lru_cache(maxsize=1)
-def waivers_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("printflow_pack_waivers", PACK_DIR / "waivers.py")
+@lru_cache(maxsize=None)
+def waivers_module(pack_dir: Path = PACK_DIR) -> ModuleType:
+    name = f"printflow_pack_waivers_{abs(hash(str(pack_dir)))}"
+    spec = importlib.util.spec_from_file_location(name, Path(pack_dir) / "waivers.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
@@ -25,7 +26,7 @@ def waivers_module() -> ModuleType:
 
 
 def load_waivers(known_policies: Iterable[str] = (), pack_dir: Path = PACK_DIR) -> list:
-    module = waivers_module()
+    module = waivers_module(Path(pack_dir))
     try:
         return module.load(Path(pack_dir) / "waivers.yaml", known_policies)
     except module.WaiverError as exc:
@@ -37,12 +38,11 @@ def waiver_of(violation: Violation) -> dict | None:
     return waivers_module().waived_in(violation.message)
 
 
-def unused_waivers(waivers: Sequence, violations: Sequence[Violation], stacks: Iterable[str]) -> List:
-    """Waivers for a checked stack (or any stack) that matched no finding, waived or expired."""
+def unused_waivers(waivers: Sequence, violations: Sequence[Violation], stacks: Iterable[str],
+                   pack_dir: Path = PACK_DIR) -> List:
+    """Waivers for a checked stack (or any stack) that the pack applied to no finding, as waived
+    or as expired (read from the findings, so this agrees with the pack by construction)."""
     checked = set(stacks)
-    used = set()
-    for v in violations:
-        for w in waivers:
-            if w.matches(v.policy, v.urn, v.stack):
-                used.add(w.index)
+    named_in = waivers_module(Path(pack_dir)).waiver_named_in
+    used = {named_in(v.message) for v in violations}
     return [w for w in waivers if w.index not in used and (w.stack is None or w.stack in checked)]

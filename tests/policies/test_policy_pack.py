@@ -193,7 +193,7 @@ def test_every_policy_declares_severity_category_and_link(analyzer):
     ("high", "style", "https://x.example", "category must be one of"),
     ("high", "security", "http://x.example", "https://"),
 ])
-def test_policy_metadata_is_checked_when_the_pack_loads(severity, category, url, error):
+def test_about_refuses_metadata_a_policy_cannot_ship(severity, category, url, error):
     """In a subprocess, as the engine runs the pack (the pack directory first on sys.path)."""
     code = f"from pack_common import About\nAbout({severity!r}, {category!r}, {url!r})"
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "policies", capture_output=True,

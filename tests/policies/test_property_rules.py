@@ -7,12 +7,12 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.pack_modules import pack_module
 from tests.policies.graphs import MEMDB, RDS, delp, one, setp
 from tools import policy_check
 
@@ -46,11 +46,7 @@ def test_declared_rules_mean_what_the_file_says(analyzer, baselines, mutate, pol
 
 
 def test_every_declared_rule_is_a_policy_of_the_pack():
-    sys.path.insert(0, str(ROOT / "policies"))
-    try:
-        import registry
-    finally:
-        sys.path.remove(str(ROOT / "policies"))
+    registry = pack_module("registry")
     declared = {e["name"] for entries in yaml.safe_load(RULES.read_text()).values() for e in entries}
     assert declared and declared <= {p.name for p in registry.ALL_POLICIES}
 

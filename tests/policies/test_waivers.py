@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pack_modules import pack_module
 from tests.policies.graphs import RDS, one, setp
 from tools import policy_check
 
@@ -113,4 +114,62 @@ def test_a_malformed_waiver_file_is_one_clear_error(tmp_path, graph_file, capsys
 def test_the_shipped_waiver_file_is_valid_and_waives_nothing_today():
     from tools.waiver_check import load_waivers
 
-    assert load_waivers() == []
+    names = [p.name for p in pack_module("registry").ALL_POLICIES]
+    assert load_waivers(names) == []
+
+
+@pytest.fixture
+def stack_finding_file(tmp_path, baselines):
+    """A finding about the whole stack (reported with no resource): no alarm left at all."""
+    g = copy.deepcopy(baselines["prod"])
+    g["resources"] = [r for r in g["resources"] if r["type"] != "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(g))
+    return path
+
+
+def test_a_finding_about_the_whole_stack_is_waived_through_the_stack_resource(tmp_path, stack_finding_file, capsys):
+    """The pack matches a stack-level finding against the stack's own resource, as the check
+    attributes it (pulumi:pulumi:Stack, named <project>-<stack>)."""
+    waiver = _waiver(FUTURE, resource="printflow-prod", policy="printflow-required-alarms")
+    _, violations, _, err = _run(tmp_path, _pack(tmp_path, waiver), stack_finding_file, capsys)
+    levels = {v["level"] for v in violations if v["policy"] == "printflow-required-alarms"}
+    assert levels == {"advisory"} and "matched no finding" not in err
+
+
+def test_a_stack_waiver_for_another_resource_is_unused_and_waives_nothing(tmp_path, stack_finding_file, capsys):
+    waiver = _waiver(FUTURE, resource="printflow-prod-db-postgres", policy="printflow-required-alarms")
+    _, violations, _, err = _run(tmp_path, _pack(tmp_path, waiver), stack_finding_file, capsys)
+    levels = {v["level"] for v in violations if v["policy"] == "printflow-required-alarms"}
+    assert levels == {"mandatory"} and "waiver #1" in err and "matched no finding" in err
+
+
+def test_a_renewal_next_to_the_expired_waiver_takes_effect(tmp_path, graph_file, capsys):
+    renewal = _waiver(FUTURE).replace("waivers:\n", "")
+    _, violations, _, err = _run(tmp_path, _pack(tmp_path, _waiver(PAST) + renewal), graph_file, capsys)
+    finding = next(v for v in violations if v["policy"] == POLICY)
+    assert finding["level"] == "advisory" and finding["message"].startswith("WAIVED by waiver #2 ")
+    assert "waiver #1" in err and "matched no finding" in err  # the expired entry can go
+
+
+def test_an_owner_with_a_comma_still_reaches_the_sarif_suppression(tmp_path, graph_file, capsys):
+    text = _waiver(FUTURE).replace("owner: platform-team", "owner: platform-team, sre")
+    _, _, results, _ = _run(tmp_path, _pack(tmp_path, text), graph_file, capsys)
+    (result,) = [r for r in results if r["ruleId"] == POLICY]
+    assert "owner platform-team, sre" in result["suppressions"][0]["justification"]
+
+
+def test_without_the_advisory_patch_a_waived_finding_is_named_at_the_policy_level(monkeypatch):
+    """If pulumi-policy changes so the advisory level cannot be set, the SDK's own
+    report_violation(message, urn) is called as the SDK defines it, never with `waived`."""
+    pack_common, waivers = pack_module("pack_common"), pack_module("waivers")
+    monkeypatch.setattr(pack_common, "ADVISORY_REPORTS", False)
+    monkeypatch.setattr(pack_common, "WAIVERS", waivers.parse(_waiver(FUTURE), [POLICY]))
+    reported = []
+
+    def sdk_report_violation(message, urn=None):  # pulumi_policy's signature
+        reported.append((message, urn))
+
+    urn = "urn:pulumi:prod::printflow::aws:rds/instance:Instance::printflow-prod-db-postgres"
+    pack_common._deliver(sdk_report_violation, POLICY, "too short.", urn, urn)
+    assert reported == [(reported[0][0], urn)] and reported[0][0].startswith("WAIVED by waiver #1 ")

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from tests.pack_modules import pack_module
 from tools.render import render_stack, stack_config
 from tools.wire import reveal
 
@@ -20,13 +21,7 @@ RECENT_RESTORE_TIME = (datetime.now(timezone.utc) - timedelta(days=1)).strftime(
 def _stateful_types() -> tuple:
     """The types the pack requires protected in production (printflow-stateful-resources-protected,
     policies/stack_wide.py): the program is held to the rule's one list."""
-    policies = str(Path(__file__).resolve().parents[2] / "policies")
-    sys.path.insert(0, policies)  # the pack imports its modules as top-level modules
-    try:
-        import stack_wide
-    finally:
-        sys.path.remove(policies)
-    return tuple(stack_wide.STATEFUL_TYPES)
+    return tuple(pack_module("stack_wide").STATEFUL_TYPES)
 
 
 STATEFUL_TYPES = _stateful_types()
