@@ -22,9 +22,9 @@ class AppSecretsArgs:
     rotation_generation: int
     """Bumped to rotate APP_KEY and the internal secret."""
     recovery_window_days: int
-    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
+    """Days a deleted secret stays recoverable (0: deleted at once)."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     replica: Optional[tuple[str, pulumi.Input[str]]] = None
     """(DR region, replica key ARN): the entries are replicated there."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -123,9 +123,9 @@ class AppConnectionsArgs:
     redis_password: InputStr
     """That user's password (secret)."""
     recovery_window_days: int
-    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
+    """Days a deleted secret stays recoverable (0: deleted at once)."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 

@@ -28,7 +28,7 @@ class CacheArgs:
     kms_key_arn: InputStr
     """The customer-managed KMS key that encrypts the data at rest."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 

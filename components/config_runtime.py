@@ -91,7 +91,7 @@ def _check_app_settings(apps: dict[str, dict[str, str]]) -> dict[str, dict[str, 
 THRESHOLD_MAX = 1e15
 """CloudWatch thresholds are doubles; a bound keeps absurd values (10**400) out."""
 Threshold = Annotated[int, Field(gt=0, le=THRESHOLD_MAX)]
-"""A count, size or duration an alarm fires above."""
+"""A count, size or duration an alarm compares against (above, or below for free memory and storage)."""
 Percent = Annotated[float, Field(gt=0, le=100)]
 """A utilisation an alarm fires above, in percent."""
 

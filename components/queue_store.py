@@ -58,11 +58,11 @@ class QueueStoreArgs:
     events_topic_arn: InputStr
     """An unencrypted SNS topic: MemoryDB cannot publish to a KMS-encrypted one."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     keep_final_snapshot: bool
     """Deleting the cluster leaves a final snapshot."""
     recovery_window_days: int
-    """Days a deleted secret stays recoverable (0 in a drill: deleted at once)."""
+    """Days a deleted secret stays recoverable (0: deleted at once)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 

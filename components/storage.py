@@ -43,7 +43,7 @@ class HardenedBucketArgs:
     lifecycle: tuple[LifecycleRule, ...]
     """Lifecycle rules (at least one)."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     force_destroy: bool = False
     """Let a destroy delete a non-empty bucket (never in production)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -153,7 +153,7 @@ class PrintFileStorageArgs:
     abort_multipart_days: int
     """Days before stale multipart uploads are aborted."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     force_destroy: bool = False
     """Let a destroy delete non-empty buckets (never in production)."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -246,7 +246,7 @@ class BackupVaultArgs:
     abort_multipart_days: int
     """Days before stale multipart uploads are aborted."""
     protect: bool
-    """Pulumi `protect` on the stateful resources (false only in a drill)."""
+    """Pulumi `protect` on the stateful resources (`StackSettings.durability.protect`)."""
     tags: dict[str, str] = field(default_factory=dict)
     """Tags for every resource (app, env, owner, data-tier, stack-role)."""
 

@@ -94,12 +94,15 @@ def _decides(statements: list, action: str, resource: str) -> bool:
     logic"): an explicit Deny wins (Action matched, or NotAction not matched), else an Allow."""
     from fnmatch import fnmatchcase
 
-    def matches(patterns, value):
-        return any(fnmatchcase(value.lower(), p.lower()) for p in ([patterns] if isinstance(patterns, str) else patterns))
+    def listed(patterns):
+        return [patterns] if isinstance(patterns, str) else patterns
+
+    def action_matches(patterns):  # action names are case-insensitive, ARNs are not
+        return any(fnmatchcase(action.lower(), p.lower()) for p in listed(patterns))
 
     def applies(s):
-        in_action = matches(s["Action"], action) if "Action" in s else not matches(s["NotAction"], action)
-        return in_action and matches(s["Resource"], resource)
+        in_action = action_matches(s["Action"]) if "Action" in s else not action_matches(s["NotAction"])
+        return in_action and any(fnmatchcase(resource, p) for p in listed(s["Resource"]))
     if any(s["Effect"] == "Deny" and applies(s) for s in statements):
         return False
     return any(s["Effect"] == "Allow" and applies(s) for s in statements)
@@ -121,18 +124,26 @@ def test_drill_never_changes_prod_replica_data(dr: Graph, prod: Graph):
     deny = by_sid["DrillNeverChangesProdData"]
     replica_arn = prod.outputs["print_replica_bucket"]["arn"]
     assert deny["Effect"] == "Deny" and replica_arn in deny["Resource"]
+    allow_everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
     for action in CHANGES:
         for resource in (replica_arn, f"{replica_arn}/tenant-1/order.pdf"):
             assert not _decides(statements, action, resource), (action, resource)
+            # the Deny alone refuses it, whatever another policy of the apps' role allows
+            assert not _decides([deny, allow_everything], action, resource), (action, resource)
+    assert _decides([deny, allow_everything], "s3:GetObjectVersion", f"{replica_arn}/tenant-1/order.pdf")
     assert _decides(statements, "s3:GetObject", f"{replica_arn}/tenant-1/order.pdf")
     assert by_sid["UseReplicaStorageKey"]["Action"] == ["kms:Decrypt"]
 
 
-def test_a_drill_gets_no_dump_target_a_failover_keeps_prods_vault(dr: Graph, render_variant, prod_references):
+def test_a_drill_gets_no_dump_target_a_failover_keeps_prods_vault(dr: Graph, prod: Graph, render_variant,
+                                                                   prod_references):
     """prod's backup vault is COMPLIANCE-locked: a drill's dumps there could never be deleted."""
     assert dr.outputs["mode"] == "drill" and dr.outputs.get("backup_bucket") is None
     failover = render_variant("dr", {"printflow:dr": {"mode": "failover"}}, references=prod_references)
     assert failover.outputs["backup_bucket"]["object_lock_mode"] == "COMPLIANCE"
+    vault = prod.outputs["dr"]
+    assert failover.outputs["backup_bucket"]["name"] == vault["backup_bucket_name"]
+    assert failover.outputs["backup_bucket"]["arn"] == vault["backup_bucket_arn"]
 
 
 def test_failover_is_protected_like_prod(render_variant, prod_references):

@@ -25,3 +25,20 @@ KEPT = Durability(protect=True, database_deletion_protection=True, keep_final_sn
 ])
 def test_durability_follows_role_and_mode(stack, overrides, expected):
     assert load_settings(config_with(stack, overrides), stack).durability == expected
+
+
+@pytest.mark.parametrize("names, settings_model, args_class", [
+    ("DATABASE_FIELDS", "DatabaseSettings", "PostgresArgs"),
+    ("QUEUE_STORE_FIELDS", "QueueStoreSettings", "QueueStoreArgs"),
+])
+def test_settings_passed_through_unchanged_exist_on_both_sides(names, settings_model, args_class):
+    """wiring.py hands these over with model_dump(include=...), which would skip a misspelt name
+    without a word: each must be a field of the settings model and of the Args."""
+    import dataclasses
+
+    from components import config, database, queue_store, wiring
+
+    args = {"PostgresArgs": database.PostgresArgs, "QueueStoreArgs": queue_store.QueueStoreArgs}[args_class]
+    fields = set(getattr(wiring, names))
+    assert fields <= set(getattr(config, settings_model).model_fields)
+    assert fields <= {f.name for f in dataclasses.fields(args)}
