@@ -2,7 +2,11 @@
 
 - a graph (`format: printflow-resource-graph/1`, `python -m tools.render --graph`);
 - the multi-stack file `make graph` writes (`{stack: graph}`);
-- `pulumi preview --json` (display.PreviewDigest: `steps[].newState`, each an apitype.ResourceV3);
+- `pulumi preview --json --show-sames` (display.PreviewDigest: `steps[].newState`, each an
+  apitype.ResourceV3). Without --show-sames a preview of an existing stack lists only what
+  changes (pkg/backend/display `shouldShow`), and a policy about the whole stack would judge a
+  fragment: such a digest is refused. With --show-replacement-steps a replaced resource has two
+  steps with one new state: it is read once;
 - `pulumi stack export` (apitype.UntypedDeployment: `{"version": 3, "deployment": DeploymentV3}`,
   resources in `deployment.resources`), or a bare DeploymentV3.
 
@@ -24,8 +28,6 @@ from tools.wire import GRAPH_FORMAT, SIG_KEY, SECRET_SIG, UNKNOWN_SENTINEL, secr
 SHAPES = ("a resource graph (python -m tools.render --graph), the {stack: graph} file `make graph` "
           "writes, `pulumi preview --json` output or `pulumi stack export` output")
 BLINDED = "[secret]"
-NO_NEW_STATE = {"delete", "discard", "delete-replaced", "discard-replaced", "remove-pending-replace"}
-"""Preview steps that leave nothing behind (pkg/display StepOp): nothing to judge."""
 
 
 def graphs_in(document: Any, source: str) -> List[Dict[str, Any]]:
@@ -34,8 +36,7 @@ def graphs_in(document: Any, source: str) -> List[Dict[str, Any]]:
         if "format" in document:
             return [dict(document)]
         if isinstance(document.get("steps"), list):
-            return [_from_resources([s.get("newState") for s in document["steps"] if isinstance(s, Mapping)
-                                     and s.get("op") not in NO_NEW_STATE], source,
+            return [_from_resources(_planned_states(document, source), source,
                                     config=document.get("config"), blinded=True)]
         deployment = document.get("deployment") if "deployment" in document else (
             document if "manifest" in document and "resources" in document else None)
@@ -47,6 +48,28 @@ def graphs_in(document: Any, source: str) -> List[Dict[str, Any]]:
         if "resources" in document:
             return [dict(document)]  # a graph without its format line: the format check says so
     raise CheckInputError(f"{source} is not a document the policy check reads: expected {SHAPES}.")
+
+
+def _planned_states(digest: Mapping[str, Any], source: str) -> List[Any]:
+    """Each resource's new state once (a delete step has none), or CheckInputError when the
+    digest leaves the unchanged resources out."""
+    steps = [s for s in digest["steps"] if isinstance(s, Mapping)]
+    summary = digest.get("changeSummary") if isinstance(digest.get("changeSummary"), Mapping) else {}
+    unchanged = summary.get("same")
+    if isinstance(unchanged, int) and unchanged > 0 and not any(s.get("op") == "same" for s in steps):
+        raise CheckInputError(
+            f"{source} lists only what changes ({unchanged} unchanged resource(s) left out), so "
+            "stack-wide policies would judge a fragment of the stack. Write it with "
+            "`pulumi preview --json --show-sames`.")
+    states, seen = [], set()
+    for step in steps:
+        state = step.get("newState")
+        urn = state.get("urn") if isinstance(state, Mapping) else None
+        if isinstance(urn, str) and urn in seen:
+            continue  # create-replacement and replace carry the same new state
+        seen.add(urn)
+        states.append(state)
+    return states
 
 
 def _from_resources(states: List[Any], source: str, config: Optional[Mapping[str, Any]] = None,

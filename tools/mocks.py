@@ -13,6 +13,8 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
@@ -57,7 +59,8 @@ def source_position(request) -> str:
     if not position.uri:
         return ""
     try:
-        path = Path(position.uri.removeprefix("file://")).resolve().relative_to(PROJECT_ROOT)
+        # the SDK writes Path.as_uri(): percent-encoded (a checkout path with a space)
+        path = Path(url2pathname(urlparse(position.uri).path)).resolve().relative_to(PROJECT_ROOT)
     except ValueError:
         return ""
     if path.parts[0].startswith(".") or "site-packages" in path.parts:

@@ -147,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pack", type=Path, default=PACK_DIR, metavar="DIR",
                    help="the policy pack folder (default: policies/, with its waivers.yaml)")
     p.add_argument("--graph", action="append", default=[], metavar="FILE",
-                   help="a resource graph, the file `make graph` writes, `pulumi preview --json` "
+                   help="a resource graph, the file `make graph` writes, `pulumi preview --json --show-sames` "
                         "or `pulumi stack export` output (repeatable)")
     p.add_argument("--stack", action="append", default=[], choices=STACK_CHOICES,
                    help="render this stack with tools.render (repeatable; default: prod, dr and staging "

@@ -1,22 +1,27 @@
 """Policy findings as SARIF 2.1.0, in the shape GitHub code scanning can place.
 
-GitHub shows a result only at a physical location: a file in the repository and a line
-("SARIF support for code scanning": `locations[].physicalLocation.artifactLocation.uri` relative to
-the repository root, `region.startLine`). Each result points at the line that declares the
-resource (the source position the Python SDK sends with every registration) and, when the value
-comes from stack config, also at the key's line in `Pulumi.<stack>.yaml`. Rules carry the pack's
-own metadata: severity, category, documentation link.
+GitHub shows a result only at a physical location, and only its first one ("SARIF support for
+code scanning": `locations[0].physicalLocation` with `artifactLocation.uri` relative to the
+repository root and `region.startLine`). Each result is placed at the line that declares the
+resource (the source position the Python SDK sends with every registration); when the value
+comes from stack config, the key's line in `Pulumi.<stack>.yaml` is a related location the
+message links to (SARIF 3.27.22). GitHub tells alerts apart by `partialFingerprints`: a finding
+is one policy on one resource of one stack, so the same line in prod and staging is two alerts.
+Rules carry the pack's own metadata: severity, category, documentation link.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
+from components.config_base import PROJECT
 from tools.policy_types import PACK_DIR, REPO_ROOT, PolicyInfo, Violation
+from tools.stack_files import stack_file_node
 from tools.waiver_check import waiver_of
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -24,11 +29,9 @@ LEVELS = {"mandatory": "error", "remediate": "error", "advisory": "warning", "di
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 """GitHub ranks security alerts by properties.security-severity (0.0-10.0): over 9.0 is
 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low."""
-PROJECT = "printflow"
 
 CONFIG_KEYS = {
     "aws-rds-instance-backup-retention": "database.backup_retention_days",
-    "aws-rds-backup-replication-encrypted": "database.backup_retention_days",
     "aws-rds-instance-multi-az": "database.multi_az",
     "aws-rds-instance-deletion-protection": "database.deletion_protection",
     "aws-rds-instance-backups-replicated": "database.replicate_backups_to_dr",
@@ -47,7 +50,8 @@ CONFIG_KEYS = {
     "printflow-required-alarms": "alarms",
     "printflow-dr-resources-in-dr-region": "dr_region",
 }
-"""The stack-config key behind each policy whose value the stack file can set."""
+"""The stack-config key behind each policy whose findings all come from that one setting (a test
+holds every entry to a policy of the pack and a field of the config models)."""
 
 
 def pack_version(pack_dir: Path = PACK_DIR) -> str:
@@ -59,21 +63,21 @@ def pack_version(pack_dir: Path = PACK_DIR) -> str:
 
 
 def _code_location(source_position: str) -> Optional[tuple]:
-    """(path, line) from `project:///<path>#<line>` when the file is in the repository."""
+    """(path, line) from `project:///<path>#<line>` when the file is in the repository (a state
+    export's position never leads outside it)."""
     match = re.fullmatch(r"project:///(.+)#(\d+)(?:,\d+)?", source_position or "")
-    if not match or not (REPO_ROOT / match.group(1)).is_file():
+    if not match:
         return None
-    return match.group(1), int(match.group(2))
+    path = (REPO_ROOT / match.group(1)).resolve()
+    if not path.is_relative_to(REPO_ROOT.resolve()) or not path.is_file():
+        return None
+    return path.relative_to(REPO_ROOT.resolve()).as_posix(), int(match.group(2))
 
 
 def config_key_line(stack_file: Path, dotted: str) -> Optional[int]:
     """The 1-based line of `printflow:<dotted>` (or of its nearest enclosing key present) in a
     stack file; None when the stack file does not set it (the program's default applies)."""
-    try:
-        root = yaml.compose(stack_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    config = _child(root, "config")
+    config = _child(stack_file_node(stack_file), "config")
     head, *rest = dotted.split(".")
     node = _key_node(config, f"{PROJECT}:{head}")
     if node is None:
@@ -103,23 +107,33 @@ def _physical(uri: str, line: int) -> Dict[str, Any]:
     return {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": line}}}
 
 
+def _stack_file(v: Violation) -> str:
+    return f"Pulumi.{v.stack}.yaml" if (REPO_ROOT / f"Pulumi.{v.stack}.yaml").is_file() else "Pulumi.yaml"
+
+
 def locations(v: Violation) -> List[Dict[str, Any]]:
-    """Where GitHub shows the finding: the declaring line, then the config key; a finding about
-    the stack as a whole (or from a graph without source positions) points at the stack file."""
-    stack_file = f"Pulumi.{v.stack}.yaml" if (REPO_ROOT / f"Pulumi.{v.stack}.yaml").is_file() else "Pulumi.yaml"
-    found: List[Dict[str, Any]] = []
+    """Where GitHub shows the finding: the declaring line; a finding about the stack as a whole
+    (or from a graph without source positions) is placed in the stack file, at the config key
+    when there is one."""
+    stack_file = _stack_file(v)
     code = _code_location(v.source_position)
     if code is not None:
-        found.append(_physical(*code))
+        found = _physical(*code)
+    else:
+        found = _physical(stack_file, config_line(v) or 1)
+    found["logicalLocations"] = [{"name": v.resource_name or v.urn.split("::")[-1],
+                                  "fullyQualifiedName": v.urn, "kind": "resource"}]
+    return [found]
+
+
+def config_line(v: Violation) -> Optional[int]:
     key = CONFIG_KEYS.get(v.policy)
-    line = config_key_line(REPO_ROOT / stack_file, key) if key else None
-    if line is not None:
-        found.append(_physical(stack_file, line))
-    if not found:
-        found.append(_physical(stack_file, 1))
-    found[0]["logicalLocations"] = [{"name": v.resource_name or v.urn.split("::")[-1],
-                                     "fullyQualifiedName": v.urn, "kind": "resource"}]
-    return found
+    return config_key_line(REPO_ROOT / _stack_file(v), key) if key else None
+
+
+def fingerprint(v: Violation) -> str:
+    """One policy on one resource of one stack: stable across commits and line moves."""
+    return hashlib.sha256(f"{v.policy}\n{v.stack}\n{v.urn}".encode()).hexdigest()
 
 
 def rule(p: PolicyInfo) -> Dict[str, Any]:
@@ -142,18 +156,28 @@ def rule(p: PolicyInfo) -> Dict[str, Any]:
     return descriptor
 
 
-def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
-          pack_name: str = "printflow-guardrails", version: str = "") -> Dict[str, Any]:
+def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo], pack_name: str,
+          version: str) -> Dict[str, Any]:
+    """The run: `version` is the pack's (pack_version of the pack that was run)."""
     index = {p.name: i for i, p in enumerate(policies)}
     results = []
     for v in violations:
+        identity = fingerprint(v)
         result: Dict[str, Any] = {
             "ruleId": v.policy, "level": LEVELS.get(v.level, "warning"),
             "message": {"text": v.message},
             "locations": locations(v),
+            # upload-sarif computes primaryLocationLineHash only when it is absent: give it the
+            # finding's identity, so stacks sharing a declaring line stay separate alerts
+            "partialFingerprints": {"printflowFinding/v1": identity, "primaryLocationLineHash": identity},
             "properties": {"stack": v.stack, "urn": v.urn, "resourceType": v.resource_type,
                            "enforcementLevel": v.level},
+            "suppressions": [],  # SARIF 3.27.23: all results have suppressions, or none does
         }
+        line = config_line(v) if _code_location(v.source_position) is not None else None
+        if line is not None:
+            result["relatedLocations"] = [{"id": 1, **_physical(_stack_file(v), line)}]
+            result["message"]["text"] += f" The value is set in [{_stack_file(v)}, line {line}](1)."
         if v.policy in index:
             result["ruleIndex"] = index[v.policy]
         waiver = waiver_of(v)
@@ -166,7 +190,6 @@ def sarif(violations: Sequence[Violation], policies: Sequence[PolicyInfo],
     driver: Dict[str, Any] = {
         "name": pack_name, "rules": [rule(p) for p in policies],
         "informationUri": "https://www.pulumi.com/docs/iac/using-pulumi/crossguard/"}
-    version = version or pack_version()
     if version:
         driver["version"] = driver["semanticVersion"] = version
     return {"version": "2.1.0", "$schema": SARIF_SCHEMA,

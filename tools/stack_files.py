@@ -8,7 +8,7 @@ import copy
 import functools
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -97,6 +97,22 @@ def read_stack_file(path: Path) -> Any:
     except OSError as exc:
         raise RenderError(f"cannot read {path.name}: {exc.strerror}") from None
     return copy.deepcopy(_parse_stack_file(path, stat.st_mtime_ns, stat.st_size))
+
+
+def stack_file_node(path: Path) -> Optional[yaml.Node]:
+    """The stack file as YAML nodes, which keep each key's line (for SARIF), read with the same
+    loader as the render and parsed once per version of the file; None when it cannot be read
+    (the render reports why)."""
+    try:
+        stat = path.stat()
+        return _compose_stack_file(path, stat.st_mtime_ns, stat.st_size)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _compose_stack_file(path: Path, _mtime_ns: int, _size: int) -> Optional[yaml.Node]:
+    return yaml.compose(path.read_bytes().decode("utf-8"), Loader=_StackFileLoader)
 
 
 @functools.lru_cache(maxsize=64)

@@ -65,6 +65,8 @@ SARIF_2_1_0_SUBSET = {
             "kind": {"enum": ["notApplicable", "pass", "fail", "review", "open", "informational"]},
             "level": LEVEL, "message": _ref("message"),
             "locations": {"type": "array", "items": _ref("location")},
+            "relatedLocations": {"type": "array", "uniqueItems": True, "items": _ref("location")},
+            "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
             "suppressions": {"type": "array", "uniqueItems": True, "items": _ref("suppression")},
         }, ("message",)),
         "suppression": _object({

@@ -136,6 +136,34 @@ def test_the_multi_stack_file_make_graph_writes(baselines):
     assert [g["stack"] for g in graphs] == ["prod", "dr"]
 
 
+def test_a_preview_of_an_existing_stack_without_sames_is_refused(baselines):
+    """pkg/backend/display shouldShow: without --show-sames an unchanged resource has no step, so
+    the digest of an update is a fragment of the stack."""
+    digest = preview_json(baselines["prod"])
+    stack_step, db_step = digest["steps"][1], next(s for s in digest["steps"] if "rds/instance:" in s["urn"])
+    fragment = {**digest, "steps": [{**stack_step, "op": "same"}, {**db_step, "op": "update"}],
+                "changeSummary": {"same": len(digest["steps"]) - 1, "update": 1}}
+    fragment["steps"] = [fragment["steps"][1]]  # the root stack step too is left out when unchanged
+    with pytest.raises(CheckInputError, match="--show-sames"):
+        graphs_in(fragment, "plan.json")
+    whole = {**digest, "steps": [{**s, "op": "same"} for s in digest["steps"]],
+             "changeSummary": {"same": len(digest["steps"])}}
+    (graph,) = graphs_in(whole, "plan.json")
+    assert len(graph["resources"]) == len(baselines["prod"]["resources"]) + 1  # and the default provider
+
+
+def test_a_replacement_is_read_once(baselines):
+    """With --show-replacement-steps a replaced resource has create-replacement and replace steps
+    carrying the same new state (deploy.ReplaceStep.New), then a delete-replaced with none."""
+    digest = preview_json(baselines["prod"])
+    db_step = next(s for s in digest["steps"] if "rds/instance:" in s["urn"])
+    digest["steps"] += [{**db_step, "op": "create-replacement"}, {**db_step, "op": "replace"},
+                        {"op": "delete-replaced", "urn": db_step["urn"]}]
+    (graph,) = graphs_in(digest, "plan.json")
+    urns = [r["urn"] for r in graph["resources"]]
+    assert len(urns) == len(set(urns)) == len(baselines["prod"]["resources"]) + 1  # and the provider
+
+
 @pytest.mark.parametrize("document", [[], {"steps": "x", "a": 1}, {"something": "else"},
                                       {"steps": [{"op": "create", "newState": {"urn": 3}}]}])
 def test_other_documents_get_one_clear_error(document):

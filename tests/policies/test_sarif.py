@@ -73,8 +73,14 @@ def test_every_result_has_a_file_in_the_repository_and_a_line(report):
 
 
 def test_a_result_points_at_the_declaring_line_and_the_config_key(report):
+    """GitHub shows only locations[0] ("Only the first value of this array is used"), and SARIF
+    3.27.12 allows several locations only when each must change: the declaring line is the
+    location, the config key a related location the message links to (SARIF 3.11.7)."""
     result = next(r for r in report["runs"][0]["results"] if r["ruleId"] == "aws-rds-instance-backup-retention")
-    code, config = (loc["physicalLocation"] for loc in result["locations"])
+    (code,) = (loc["physicalLocation"] for loc in result["locations"])
+    (related,) = result["relatedLocations"]
+    config = related["physicalLocation"]
+    assert f"]({related['id']})" in result["message"]["text"]
     declaring = (ROOT / code["artifactLocation"]["uri"]).read_text().splitlines()[code["region"]["startLine"] - 1]
     assert "aws.rds.Instance(" in declaring
     assert config["artifactLocation"]["uri"] == "Pulumi.prod.yaml"
@@ -100,6 +106,7 @@ def test_every_rendered_resource_knows_the_line_that_declares_it(baselines):
         assert match, (resource["urn"], resource.get("sourcePosition"))
         line = (ROOT / match.group(1)).read_text().splitlines()[int(match.group(2)) - 1]
         assert "(" in line, (resource["urn"], line)
+        assert f"{resource['type'].rsplit(':', 1)[-1]}(" in line, (resource["urn"], line)
 
 
 @pytest.mark.parametrize("key, expected", [
@@ -113,3 +120,66 @@ def test_config_key_lines(key, expected):
 
 def test_a_key_the_stack_file_does_not_set_has_no_line():
     assert config_key_line(ROOT / "Pulumi.prod.yaml", "dr.mode") is None
+
+
+def test_each_stack_s_finding_is_its_own_alert(tmp_path, baselines):
+    """GitHub matches alerts across runs by partialFingerprints (upload-sarif derives
+    primaryLocationLineHash from the line's text only when it is absent): the same policy on the
+    same declaring line in two stacks must stay two alerts; every result has suppressions, as
+    SARIF 3.27.23 requires of a run once one result has them."""
+    graphs = {}
+    for stack in ("prod", "dr"):
+        g = _violating(baselines["prod"]) if stack == "prod" else copy.deepcopy(baselines["dr"])
+        setp(one(g, RDS), "backupRetentionPeriod", 1)
+        graphs[stack] = g
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(graphs))
+    out = tmp_path / "two.sarif"
+    policy_check.main(["--graph", str(path), "--sarif", str(out)])
+    results = json.loads(out.read_text())["runs"][0]["results"]
+    retention = [r for r in results if r["ruleId"] == "aws-rds-instance-backup-retention"]
+    assert {r["properties"]["stack"] for r in retention} == {"prod", "dr"}
+    lines = {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+              r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in retention}
+    assert len(lines) == 1  # the same declaring line ...
+    fingerprints = [r["partialFingerprints"]["primaryLocationLineHash"] for r in results]
+    assert len(set(fingerprints)) == len(results)  # ... and yet every finding is its own alert
+    assert all("suppressions" in r for r in results)
+
+
+def test_config_keys_name_a_policy_and_a_setting(analyzer):
+    """Every entry of CONFIG_KEYS is a policy of the pack and a key of the config models."""
+    from components.config import StackSettings
+    from tools.config_docs import _leaves
+    from tools.sarif import CONFIG_KEYS
+
+    settings = {key for key, _ in _leaves(StackSettings, "")}
+    blocks = {key.split(".")[0] for key in settings}
+    policies = {p.name for p in analyzer.policies}
+    for policy, key in CONFIG_KEYS.items():
+        assert policy in policies, policy
+        assert key in settings or key in blocks, key
+
+
+def test_a_checkout_path_with_a_space_keeps_its_source_positions(tmp_path, monkeypatch):
+    """The SDK sends Path.as_uri() (pulumi/runtime/resource.py): percent-encoded."""
+    from types import SimpleNamespace
+
+    from tools import mocks
+
+    root = tmp_path / "my repo"
+    (root / "components").mkdir(parents=True)
+    module = root / "components" / "db.py"
+    module.write_text("aws.rds.Instance(\n")
+    monkeypatch.setattr(mocks, "PROJECT_ROOT", root.resolve())
+    request = SimpleNamespace(sourcePosition=SimpleNamespace(uri=module.as_uri(), line=1))
+    assert "%20" in module.as_uri() and mocks.source_position(request) == "project:///components/db.py#1"
+
+
+@pytest.mark.parametrize("position", ["project:///../../../etc/passwd#3", "project:///components/../../x.py#1"])
+def test_a_source_position_outside_the_repository_is_not_a_location(position):
+    """A state export is user input: its positions never send GitHub outside the repository."""
+    from tools.sarif import _code_location
+
+    assert _code_location(position) is None
+    assert _code_location("project:///components/database.py#1") == ("components/database.py", 1)
