@@ -15,6 +15,9 @@ GLOBAL_TYPE_PREFIXES = ("aws:iam/", "aws:organizations/", "aws:cloudfront/", "aw
                         "aws:globalaccelerator/", "aws:budgets/", "aws:ce/", "aws:shield/")
 
 
+IDENTIFYING_PROPERTIES = ("id", "arn", "bucket", "name", "identifier", "keyId", "clusterName")
+
+
 def is_regional_aws(resource_type: str) -> bool:
     return resource_type.startswith("aws:") and not resource_type.startswith(GLOBAL_TYPE_PREFIXES)
 
@@ -28,6 +31,9 @@ class Stack:
         self.by_type: Dict[str, List[Any]] = {}
         for r in self.resources:
             self.by_type.setdefault(r.resource_type, []).append(r)
+        # Memos keyed by id(); each keeps its resource, so no id is reused while it is cached.
+        self._identifiers: Dict[int, tuple] = {}
+        self._references: Dict[tuple, tuple] = {}
 
     def of(self, *types: str) -> List[Any]:
         out: List[Any] = []
@@ -35,22 +41,26 @@ class Stack:
             out.extend(self.by_type.get(t, []))
         return out
 
-    @staticmethod
-    def identifiers(res: Any) -> set:
-        ids = set()
-        for key in ("id", "arn", "bucket", "name", "identifier", "keyId", "clusterName"):
-            v = get(res.props, key)
-            if isinstance(v, str) and v and v is not UNKNOWN:
-                ids.add(v)
-        return ids
+    def identifiers(self, res: Any) -> frozenset:
+        """The known ids, names and ARNs `res` can be referred to by. Read once per resource:
+        every reference check against it reuses them (a stack-wide check would otherwise read
+        them again for every candidate referrer)."""
+        memo = self._identifiers.get(id(res))
+        if memo is None:
+            memo = self._identifiers[id(res)] = (res, frozenset(
+                v for v in (get(res.props, k) for k in IDENTIFYING_PROPERTIES) if isinstance(v, str) and v))
+        return memo[1]
 
     def refers_to(self, res: Any, prop: str, target: Any) -> bool:
         """Does `res.props[prop]` point at `target`? Checks propertyDependencies, then values."""
         for dep in (res.property_dependencies or {}).get(prop, []) or []:
             if getattr(dep, "urn", None) == target.urn:
                 return True
-        value = get(res.props, prop)
-        if isinstance(value, str) and value is not UNKNOWN and value:
+        memo = self._references.get((id(res), prop))
+        if memo is None:
+            memo = self._references[(id(res), prop)] = (res, get(res.props, prop))
+        value = memo[1]
+        if isinstance(value, str) and value:
             ids = self.identifiers(target)
             if value in ids:
                 return True

@@ -11,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tools import aws_on_use  # noqa: E402 - needs ROOT on sys.path
+
+aws_on_use.install()  # as the tools run the program: before any test module imports pulumi_aws
+
 _HERMETIC_ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",

@@ -232,10 +232,12 @@ class Analyzer:
         self._call("Configure", req)
 
     def evaluate(self, graph: Mapping[str, Any], config: Optional[Mapping[str, Any]] = None,
-                 stack_role: Optional[str] = None) -> List[Violation]:
-        """Configure, Analyze every resource, AnalyzeStack; return the violations."""
-        graph = validate_graph(graph, f"graph '{graph.get('stack', '?')}'"
-                               if isinstance(graph, Mapping) else "graph")
+                 stack_role: Optional[str] = None, validated: bool = False) -> List[Violation]:
+        """Configure, Analyze every resource, AnalyzeStack; return the violations. `validated`:
+        the caller has already checked `graph` against the graph format (validate_graph)."""
+        if not validated:
+            graph = validate_graph(graph, f"graph '{graph.get('stack', '?')}'"
+                                   if isinstance(graph, Mapping) else "graph")
         index = GraphIndex(graph)
         given = parse_policy_config(config)
         role = stack_role or stack_role_of(graph)
@@ -251,13 +253,15 @@ class Analyzer:
         stack_urn = next((r["urn"] for r in graph["resources"]
                           if r["type"] == "pulumi:pulumi:Stack"), "")
 
-        secrets = secret_texts(graph)  # no message prints a secret, whatever a policy quotes
+        secrets: List[Any] = []  # read on the first finding: a clean graph is never walked for them
 
         def collect(resp, default_urn: str):
             for d in resp.diagnostics:
                 urn = d.urn or default_urn or stack_urn
                 res = index.by_urn.get(urn, {})
-                msg = scrub(d.message, secrets)
+                if not secrets:
+                    secrets.append(secret_texts(graph))
+                msg = scrub(d.message, secrets[0])  # no message prints a secret, whatever a policy quotes
                 desc = d.description or descriptions.get(d.policyName, "")
                 if desc and msg.startswith(desc):
                     msg = msg[len(desc):].lstrip("\n") or desc

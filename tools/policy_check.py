@@ -119,9 +119,10 @@ class _Pipeline:
         if self.connected is None:
             self.connected = self.pool.submit(self.analyzer.connect)
 
-    def add(self, graph: Dict[str, Any]) -> None:
+    def add(self, graph: Dict[str, Any], validated: bool = False) -> None:
         self.connect()
-        self.evaluations.append(self.pool.submit(self.analyzer.evaluate, graph, self.config, self.stack_role))
+        self.evaluations.append(self.pool.submit(self.analyzer.evaluate, graph, self.config,
+                                                 self.stack_role, validated))
 
     def violations(self) -> List[Violation]:
         self.connect()
@@ -191,8 +192,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 given = list(graphs)
 
                 def start() -> None:  # after the fork when rendering: gRPC starts only now
-                    for graph in given:
-                        pipeline.add(graph)
+                    for graph in given:  # each validated as it was read, above
+                        pipeline.add(graph, validated=True)
 
                 def rendered(_stack: str, graph: Dict[str, Any]) -> None:
                     graphs.append(graph)

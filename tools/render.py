@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
-from tools import stack_files
+from tools import aws_on_use, stack_files
 from tools.lifetime import die_with_parent, track, untrack
 from tools.mermaid import format_mermaid
 from tools.stack_files import RenderError
@@ -35,6 +35,8 @@ __all__ = ["RenderError", "format_mermaid", "format_tree", "render_stack", "rend
 
 if TYPE_CHECKING:
     from tools.mocks import RecordingMonitor
+
+aws_on_use.install()  # before the program first imports pulumi_aws: see tools/aws_on_use.py
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_DIR = ROOT  # where Pulumi.<stack>.yaml files are read from
