@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import math
 from inspect import isawaitable
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 
 def _value(value: Any) -> Any:
@@ -112,27 +112,40 @@ def install() -> bool:
         except p._NotApplicableError as error:  # noqa: SLF001
             not_applicable(response, policy, error.reason or "")
 
-    def active(self: Any, kind: type) -> List[tuple]:
-        """(policy, level) for the enabled policies of `kind`; remediate runs as mandatory."""
+    def applies_to(policy: Any, resource_type: Optional[str]) -> bool:
+        """False only for a resource policy declared for other types (`_printflow_types`): its
+        check would return at once. A policy without a validation is reported, whatever the type."""
+        types = getattr(policy, "_printflow_types", None)
+        return resource_type is None or not types or resource_type in types or not policy.has_validation()
+
+    def active(self: Any, kind: type, resource_type: Optional[str] = None) -> List[tuple]:
+        """(policy, level) for the enabled policies of `kind` that apply to `resource_type`;
+        remediate runs as mandatory. Worked out once per Configure (which replaces the levels
+        dict the SDK reads) and type, not once per request."""
+        levels = getattr(self, "_PolicyAnalyzerServicer__policy_pack_config_enforcement_level", None)
+        memo = getattr(self, "_printflow_active", None)
+        if memo is None or memo[0] is not levels:
+            memo = self._printflow_active = (levels, {})
+        key = (kind, resource_type)
+        if levels is not None and key in memo[1]:
+            return memo[1][key]
         found = []
         for policy in private(self, "policies"):
             enforcement = self._get_enforcement_level(policy)
-            if enforcement == level.DISABLED or not isinstance(policy, kind):
+            if enforcement == level.DISABLED or not isinstance(policy, kind) or not applies_to(policy, resource_type):
                 continue
             found.append((policy, level.MANDATORY if enforcement == level.REMEDIATE else enforcement))
+        memo[1][key] = found
         return found
 
     def Analyze(self: Any, request: Any, _context: Any) -> Any:  # noqa: N802 - gRPC method name
         self._configure_runtime_settings()
         response = p.proto.AnalyzeResponse()
         converted: Dict[str, Any] = {}
-        for policy, enforcement in active(self, p.ResourceValidationPolicy):
+        for policy, enforcement in active(self, p.ResourceValidationPolicy, request.type):
             if not policy.has_validation():
                 not_applicable(response, policy, "Policy does not implement validate")
                 continue
-            types = getattr(policy, "_printflow_types", None)
-            if types and request.type not in types:
-                continue  # the check would return at once: same verdict, no conversion
             if not converted:
                 converted.update(props=props_of(request.properties),
                                  opts=self._get_resource_options(request),

@@ -34,6 +34,7 @@ class Stack:
         # Memos keyed by id(); each keeps its resource, so no id is reused while it is cached.
         self._identifiers: Dict[int, tuple] = {}
         self._references: Dict[tuple, tuple] = {}
+        self._referrers: Dict[tuple, tuple] = {}
 
     def of(self, *types: str) -> List[Any]:
         out: List[Any] = []
@@ -56,10 +57,7 @@ class Stack:
         for dep in (res.property_dependencies or {}).get(prop, []) or []:
             if getattr(dep, "urn", None) == target.urn:
                 return True
-        memo = self._references.get((id(res), prop))
-        if memo is None:
-            memo = self._references[(id(res), prop)] = (res, get(res.props, prop))
-        value = memo[1]
+        value = self._value(res, prop)
         if isinstance(value, str) and value:
             ids = self.identifiers(target)
             if value in ids:
@@ -70,8 +68,41 @@ class Stack:
                     return True
         return False
 
+    def _value(self, res: Any, prop: str) -> Any:
+        memo = self._references.get((id(res), prop))
+        if memo is None:
+            memo = self._references[(id(res), prop)] = (res, get(res.props, prop))
+        return memo[1]
+
     def referencing(self, target: Any, prop: str, *types: str) -> List[Any]:
-        return [r for r in self.of(*types) if self.refers_to(r, prop, target)]
+        """The resources of `types`, in stack order, for which refers_to(r, prop, target) holds.
+        Looked up in an index of their references built once per (prop, types): a stack-wide
+        check asks this for every target, which a scan of every candidate makes quadratic."""
+        memo = self._referrers.get((prop, types))
+        if memo is None:
+            memo = self._referrers[(prop, types)] = self._index_referrers(prop, types)
+        candidates, positions_by_key = memo
+        found: set = set()
+        for key in (("urn", target.urn), *self.identifiers(target)):
+            found.update(positions_by_key.get(key, ()))
+        return [candidates[i] for i in sorted(found)]
+
+    def _index_referrers(self, prop: str, types: tuple) -> tuple:
+        """(candidates, {key: positions}): a key is ("urn", urn) for each propertyDependency and,
+        for a string value, the value and every part of it after a ':' or '/' -- exactly the
+        identifiers refers_to would match it against."""
+        candidates = self.of(*types)
+        positions_by_key: Dict[Any, set] = {}
+        for position, res in enumerate(candidates):
+            keys = {("urn", getattr(dep, "urn", None))
+                    for dep in (res.property_dependencies or {}).get(prop, []) or []}
+            value = self._value(res, prop)
+            if isinstance(value, str) and value:
+                keys.add(value)
+                keys.update(value[i + 1:] for i, char in enumerate(value) if char in ":/")
+            for key in keys:
+                positions_by_key.setdefault(key, set()).add(position)
+        return candidates, positions_by_key
 
     def region_of(self, res: Any) -> Any:
         region = get(res.props, "region")

@@ -29,7 +29,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tools.graph_import import graphs_in
 from tools.lifetime import exit_on_signals
-from tools.sarif import pack_version, sarif
 from tools.waiver_check import load_waivers, unused_waivers, waiver_of
 from tools.policy_analyzer import (
     PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
@@ -219,6 +218,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.sarif:
+        from tools.sarif import pack_version, sarif  # here: it reads the stack files' models, which --graph needs not
+
         try:
             Path(args.sarif).parent.mkdir(parents=True, exist_ok=True)
             Path(args.sarif).write_text(json.dumps(sarif(violations, policies, pack_name, pack_version(args.pack)), indent=2)

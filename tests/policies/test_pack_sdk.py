@@ -84,3 +84,27 @@ def test_secrets_are_found_inside_the_sdks_own_proxies():
         "plain": "not-a-secret",
     }))
     assert pack_common.secret_texts([props]) == {"hunter2", "in-a-list", "nested-token", "6379"}
+
+
+def test_a_new_policy_config_reaches_the_fast_analyze_at_once(baselines):
+    """The fast Analyze works out the enabled policies once per Configure: the SDK's Configure
+    replaces the enforcement levels, and the next request already follows them (pulumi-policy
+    policy.py Configure, _get_enforcement_level), as the SDK's own Analyze does."""
+    from pulumi.runtime.proto import analyzer_pb2
+
+    request = GraphIndex(_violating(baselines)).analyze_request(one(_violating(baselines), RDS))
+    servicer, sdk_analyze = _servicer(), pack_fast.SDK_METHODS["Analyze"]
+    first = servicer.Analyze(request, None)
+    policy = first.diagnostics[0].policyName
+
+    def configure(level: int) -> analyzer_pb2.AnalyzeResponse:
+        config = analyzer_pb2.ConfigureAnalyzerRequest()
+        config.policyConfig[policy].enforcementLevel = level
+        servicer.Configure(config, None)
+        fast = servicer.Analyze(request, None)
+        assert fast == sdk_analyze(servicer, request, None)
+        return fast
+
+    assert policy not in [d.policyName for d in configure(analyzer_pb2.DISABLED).diagnostics]
+    advisory = [d for d in configure(analyzer_pb2.ADVISORY).diagnostics if d.policyName == policy]
+    assert [d.enforcementLevel for d in advisory] == [analyzer_pb2.ADVISORY]
