@@ -150,6 +150,11 @@ def cmd_restore_files(args: argparse.Namespace, clients: Clients) -> int:
     if not args.prefix.strip("/"):
         raise InputError("--prefix must name part of the bucket (e.g. tenants/42/): an empty prefix "
                          "would restore the whole print bucket, which this command never does by accident.")
+    if args.apply and not args.prefix.endswith("/"):
+        raise InputError(f"--prefix {args.prefix} does not end with '/', so it also matches every key that "
+                         f"merely starts with it ({args.prefix}2/..., {args.prefix}-old.pdf): --apply would "
+                         f"change other tenants' files too. End it with '/' for one folder "
+                         f"({args.prefix}/); a dry run (without --apply) lists what a prefix matches.")
     now = args.now or real_now()
     if args.to_drill:
         args.to = _recovered_point(args.to_drill)
@@ -190,15 +195,21 @@ def cmd_run(args: argparse.Namespace, clients: Clients, stack_factory: Callable[
                                  f"({type(exc).__name__}: {str(exc).strip()[:300]}). `drill run` needs the "
                                  "Pulumi CLI, a login to the state backend and the DR stack; nothing was "
                                  "changed.") from None
-    drill_run.check_target(stack, prod)
-    operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
+    try:
+        drill_run.check_target(stack, prod)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the stack's config could not be read: nothing was run
+        raise EnvironmentProblem(f"cannot read the config of the stack '{args.stack}' ({type(exc).__name__}: "
+                                 f"{str(exc).strip()[:300]}); nothing was changed.") from None
+    operator = _operator(args)
     opts = drill_run.RunOptions(directory=Path(args.dir), operator=operator, restore_time=args.restore_time,
                                 keep=args.keep, wait_seconds=args.wait_seconds)
     try:
         rec = drill_run.run_drill(stack, clients, prod, opts)
     except KeyboardInterrupt:
-        print("error: drill interrupted; the DR stack was torn down and a FAILED record written",
-              file=sys.stderr)
+        print("error: drill interrupted; " + ("the DR stack was left up (--keep)" if args.keep else
+              "the DR stack was torn down") + " and a FAILED record written", file=sys.stderr)
         return 130
     print(f"Drill {rec['id']}: {rec['result']}")
     for reason in rec["reasons"]:
@@ -218,8 +229,12 @@ def _recovered_point(path: str) -> datetime:
                          "`ops drill report` or `ops drill run` wrote.") from None
 
 
+def _operator(args: argparse.Namespace) -> str:
+    return args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    operator = args.operator or os.environ.get("USER") or getpass.getuser() or "unknown"
+    operator = _operator(args)
     rec, paths = report.write_report(Path(args.dir), operator, (args.now or real_now()).replace(microsecond=0))
     if args.json:
         import json

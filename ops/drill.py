@@ -110,6 +110,10 @@ class VerifyOptions:
     poll_seconds: float = 30
     sample: int = 5
     recovered_point: datetime | None = None
+    recovered_point_source: str = "operator (--recovered-point)"
+    restored_to: datetime | None = None
+    """The restore_time the dr stack was given, when it is not the target: `drill run` declares
+    the disaster at its start (the target) and restores to the latest restorable time then."""
     now: Callable[[], datetime] | None = None       # injectable clock for RTO
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
@@ -190,16 +194,17 @@ def _settings_drift(inst: dict, expected: dict[str, Any], identifier: str) -> Ch
 
 def _rpo(clients: Clients, out: StackOutputs, opts: VerifyOptions, facts: dict[str, Any]) -> list[CheckResult]:
     target = opts.target_time
-    source = "operator (--recovered-point)"
+    source = opts.recovered_point_source
     recovered = opts.recovered_point
     configured = out.restore.restore_time if out.restore is not None else None
     if configured and configured != "latest":
-        # The operator's --target-time must be the restore_time the dr stack actually used.
-        same = parse_time(configured, "restore.restore_time") == target
+        # The moment asked for must be the restore_time the dr stack actually used.
+        asked = opts.restored_to or target
         facts["configured_restore_time"] = configured
-        if not same:
+        if parse_time(configured, "restore.restore_time") != asked:
+            what = "the restore time" if opts.restored_to else "--target-time"
             return [fail("dr-rpo", out.database.identifier,
-                         f"--target-time {iso(target)} differs from the dr stack's restore_time "
+                         f"{what} {iso(asked)} differs from the dr stack's restore_time "
                          f"{configured}; pass the configured value", "drill")]
     backups = dr_backups(clients, out, opts.started_at)
     if backups is not None:

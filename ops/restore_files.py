@@ -37,8 +37,16 @@ class Step:
         return asdict(self)
 
 
+def _newest_first(entry: dict) -> tuple:
+    """S3 lists a key's versions newest first, but boto3 returns versions and delete markers as
+    two lists, and LastModified has whole seconds: within one second the current entry
+    (IsLatest) is the newest, and a version counts as newer than a delete marker, so a file
+    deleted and uploaded again in the same second is never taken for absent (and removed)."""
+    return entry["LastModified"], bool(entry.get("IsLatest")), not entry["DeleteMarker"]
+
+
 def _entries(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict]]:
-    """Every version and delete marker under `prefix`, per key, newest first."""
+    """Every version and delete marker under `prefix`, per key, newest first (_newest_first)."""
     by_key: dict[str, list[dict]] = {}
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
         for marker in page.get("DeleteMarkers", []):
@@ -46,7 +54,7 @@ def _entries(s3: Any, bucket: str, prefix: str) -> dict[str, list[dict]]:
         for version in page.get("Versions", []):
             by_key.setdefault(version["Key"], []).append({**version, "DeleteMarker": False})
     for entries in by_key.values():
-        entries.sort(key=lambda e: e["LastModified"], reverse=True)
+        entries.sort(key=_newest_first, reverse=True)
     return by_key
 
 

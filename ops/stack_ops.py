@@ -9,11 +9,8 @@ that restores into moto.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Callable, Protocol
-
-from ops.timeutil import iso
+from typing import Callable, Optional, Protocol
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 Log = Callable[[str], None]
@@ -34,10 +31,11 @@ class StackOps(Protocol):
     name: str
 
     def config(self) -> dict[str, str]:
-        """The stack's config, `project:key` -> value (objects as JSON text)."""
+        """The stack's plain (not secret) config, `project:key` -> value (objects as JSON text)."""
 
-    def set_restore_time(self, when: datetime) -> None:
-        """printflow:dr.restore_time, the moment the database is restored to."""
+    def set_restore_time(self, value: Optional[str]) -> None:
+        """printflow:dr.restore_time, the ISO 8601 moment the database is restored to; None
+        removes it (the stack then restores the latest restorable time)."""
 
     def up(self, log: Log) -> None: ...
 
@@ -47,6 +45,20 @@ class StackOps(Protocol):
         """Resources a preview would create, update, replace or delete (0: in sync)."""
 
     def destroy(self, log: Log) -> None: ...
+
+
+class StackCommandFailed(RuntimeError):
+    """A Pulumi CLI command failed; the message is its error lines, not its whole output."""
+
+
+def command_failure(what: str, error: Exception) -> StackCommandFailed:
+    """pulumi.automation's CommandError reads "code: N, stdout: <the whole update>, stderr: ...":
+    a record keeps the `error:` lines of stderr (else its last lines), which say what went wrong."""
+    text = str(error)
+    stderr = text.split("\n stderr: ", 1)[1] if "\n stderr: " in text else text
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")] or lines[-3:]
+    return StackCommandFailed(f"pulumi {what} failed: " + " ".join(errors)[-400:])
 
 
 class AutomationStack:
@@ -59,21 +71,32 @@ class AutomationStack:
         self._auto = auto
         self._stack = auto.select_stack(stack_name=name, work_dir=str(work_dir))
 
-    def config(self) -> dict[str, str]:
-        return {key: item.value for key, item in self._stack.get_all_config().items()}
+    def _run(self, what: str, command: Callable[[], object]) -> object:
+        try:
+            return command()
+        except self._auto.CommandError as error:
+            raise command_failure(what, error) from None
 
-    def set_restore_time(self, when: datetime) -> None:
-        self._stack.set_config("printflow:dr.restore_time", self._auto.ConfigValue(iso(when)), path=True)
+    def config(self) -> dict[str, str]:
+        items = self._run("config", self._stack.get_all_config)
+        return {key: item.value for key, item in items.items() if not item.secret}
+
+    def set_restore_time(self, value: Optional[str]) -> None:
+        key = "printflow:dr.restore_time"
+        if value is None:
+            self._run("config rm", lambda: self._stack.remove_config(key, path=True))
+        else:
+            self._run("config set", lambda: self._stack.set_config(key, self._auto.ConfigValue(value), path=True))
 
     def up(self, log: Log) -> None:
-        self._stack.up(on_output=log)
+        self._run("up", lambda: self._stack.up(on_output=log, show_secrets=False))
 
     def outputs(self) -> dict:
-        return {key: item.value for key, item in self._stack.outputs().items()}
+        return {key: item.value for key, item in self._run("stack output", self._stack.outputs).items()}
 
     def changes(self, log: Log) -> int:
-        summary = self._stack.preview(on_output=log).change_summary or {}
+        summary = self._run("preview", lambda: self._stack.preview(on_output=log).change_summary) or {}
         return count_changes(summary)
 
     def destroy(self, log: Log) -> None:
-        self._stack.destroy(on_output=log)
+        self._run("destroy", lambda: self._stack.destroy(on_output=log, show_secrets=False))

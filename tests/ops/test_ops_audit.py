@@ -328,8 +328,8 @@ def test_prod_outputs_without_dr_section_exit_2(env: Env, run, tmp_path: Path) -
     assert code == 2 and out == "" and "has no `dr`" in err and "Traceback" not in err
 
 
-def test_a_compliant_dr_stack_passes_with_nothing_skipped(env: Env, run, tmp_path: Path) -> None:
-    """Every area of a DR drill stack, none skipped: what it does not export (a backup bucket, its
+def test_a_compliant_dr_stack_passes_with_no_area_left_out(env: Env, run, tmp_path: Path) -> None:
+    """Every area of a DR drill stack checked, none left out by --skip: what it does not export (a backup bucket, its
     own replication) and what a drill does not keep (deletion protection) are SKIP lines, not
     errors; its queue store, keys and alarms are its own, in the DR region, and pass there."""
     from tests.ops.fakeaws import DR, DR_QUEUE, stub_memorydb

@@ -107,6 +107,16 @@ def test_bad_input_exits_2_and_changes_nothing(env: Env, run, tmp_path: Path, ex
     assert code == 2 and problem in err and "Traceback" not in err
 
 
+def test_applying_a_prefix_that_is_not_a_folder_exits_2_and_changes_nothing(history, env, run, tmp_path):
+    """S3 prefixes match by characters: tenants/7 is also tenants/70/ and tenants/7-old/."""
+    bucket = env.outputs["print_bucket"]["name"]
+    before = _versions(bucket)
+    code, _, err = run("restore-files", "--outputs", str(env.write(tmp_path / "o.json")), "--prefix",
+                       PREFIX.rstrip("/"), "--to", history["to"].isoformat(), "--apply", "--remove-newer")
+    assert code == 2 and "does not end with '/'" in err and "Traceback" not in err
+    assert _versions(bucket) == before
+
+
 def test_a_moment_that_is_not_a_timestamp_exits_2(env: Env, run, tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         run("restore-files", "--outputs", str(env.write(tmp_path / "o.json")), "--prefix", PREFIX,
@@ -140,3 +150,48 @@ def test_the_moment_can_come_from_a_drill_record(history, env: Env, run, tmp_pat
     (tmp_path / "bad.json").write_text("{}")
     code, _, err = run("restore-files", "--outputs", str(path), "--prefix", PREFIX, "--to-drill", str(tmp_path / "bad.json"))
     assert code == 2 and "recovered_point" in err
+
+
+class _Listing:
+    """ListObjectVersions as boto3 returns it: versions and delete markers in two lists, and
+    LastModified in whole seconds (S3 API reference, ListObjectVersions)."""
+
+    def __init__(self, versions: list, markers: list):
+        self.page = {"Versions": versions, "DeleteMarkers": markers}
+
+    def get_paginator(self, _name: str):
+        return self
+
+    def paginate(self, **_kwargs):
+        return [self.page]
+
+
+def test_a_file_deleted_and_uploaded_again_in_the_same_second_is_not_taken_for_absent():
+    """The delete marker and the new upload share LastModified: the current version (IsLatest)
+    is the newer one, so the file is unchanged at T, never removed as created after T."""
+    from ops.restore_files import REMOVE, UNCHANGED, plan
+
+    second = datetime(2026, 11, 20, 10, 0, 5, tzinfo=timezone.utc)
+    listing = _Listing(
+        versions=[{"Key": "t/a.pdf", "VersionId": "v2", "LastModified": second, "IsLatest": True, "Size": 3},
+                  {"Key": "t/a.pdf", "VersionId": "v1", "LastModified": second - timedelta(hours=1),
+                   "IsLatest": False, "Size": 3}],
+        markers=[{"Key": "t/a.pdf", "VersionId": "m1", "LastModified": second, "IsLatest": False}])
+    steps = plan(listing, "b", "t/", second + timedelta(minutes=1), remove_newer=True)
+    assert [(s.action, s.version_id) for s in steps] == [(UNCHANGED, "v2")]
+    assert REMOVE not in {s.action for s in steps}
+
+
+def test_within_one_second_a_version_counts_as_newer_than_a_delete_marker():
+    """Neither is current (a later upload is): the state at T within that second is read as the
+    version, so the file comes back rather than staying deleted."""
+    from ops.restore_files import RESTORE, plan
+
+    second = datetime(2026, 11, 20, 10, 0, 5, tzinfo=timezone.utc)
+    listing = _Listing(
+        versions=[{"Key": "t/a.pdf", "VersionId": "v3", "LastModified": second + timedelta(hours=1),
+                   "IsLatest": True, "Size": 3},
+                  {"Key": "t/a.pdf", "VersionId": "v2", "LastModified": second, "IsLatest": False, "Size": 3}],
+        markers=[{"Key": "t/a.pdf", "VersionId": "m1", "LastModified": second, "IsLatest": False}])
+    steps = plan(listing, "b", "t/", second, remove_newer=True)
+    assert [(s.action, s.version_id) for s in steps] == [(RESTORE, "v2")]
