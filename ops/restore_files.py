@@ -13,13 +13,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
+from urllib.parse import urlencode
 
 from ops.aws import describe_error, error_code
 
 RESTORE, REMOVE, KEEP_NEWER, UNCHANGED = "restore", "remove-newer", "keep-newer", "unchanged"
 KEPT_HEADERS = ("ContentType", "ContentDisposition", "ContentEncoding", "ContentLanguage", "CacheControl",
                 "Metadata")
-"""What a restored file keeps of its old version besides the bytes."""
+"""What a restored file keeps of its old version besides the bytes (and its storage class and tags)."""
 
 
 @dataclass
@@ -99,6 +100,11 @@ def _put_version_back(s3: Any, bucket: str, step: Step) -> None:
     is refused there (moto does the same), so the bytes go through this process."""
     source = s3.get_object(Bucket=bucket, Key=step.key, VersionId=step.version_id)
     extra = {k: source[k] for k in KEPT_HEADERS if source.get(k)}
+    if source.get("StorageClass") not in (None, "STANDARD"):
+        extra["StorageClass"] = source["StorageClass"]
+    tags = s3.get_object_tagging(Bucket=bucket, Key=step.key, VersionId=step.version_id).get("TagSet", [])
+    if tags:  # tags are not headers: PutObject takes them as a query string
+        extra["Tagging"] = urlencode([(t["Key"], t["Value"]) for t in tags])
     s3.upload_fileobj(source["Body"], bucket, step.key, ExtraArgs=extra)  # multipart when large
 
 

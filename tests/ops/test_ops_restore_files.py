@@ -15,9 +15,9 @@ from tests.ops.fakeaws import Env, aws
 PREFIX = "tenants/42/"
 
 
-def _put(bucket: str, key: str, body: bytes) -> None:
+def _put(bucket: str, key: str, body: bytes, **extra: str) -> None:
     aws("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/pdf",
-                         Metadata={"order": key.rsplit("/", 1)[-1]})
+                         Metadata={"order": key.rsplit("/", 1)[-1]}, **extra)
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def history(env: Env) -> dict:
     """Before T: a.pdf v1, b.pdf v1, other tenant's c.pdf. After T: a.pdf overwritten, b.pdf
     deleted, new.pdf created, and the other tenant's file overwritten too."""
     bucket = env.outputs["print_bucket"]["name"]
-    _put(bucket, f"{PREFIX}a.pdf", b"a-v1")
+    _put(bucket, f"{PREFIX}a.pdf", b"a-v1", Tagging="tenant=42&stage=print ready", StorageClass="STANDARD_IA")
     _put(bucket, f"{PREFIX}b.pdf", b"b-v1")
     _put(bucket, "tenants/7/c.pdf", b"c-v1")
     time.sleep(1.1)  # S3 LastModified has one-second precision
@@ -71,6 +71,9 @@ def test_apply_brings_back_deleted_and_overwritten_files_and_deletes_no_version(
     assert _body(bucket, f"{PREFIX}a.pdf") == b"a-v1" and _body(bucket, f"{PREFIX}b.pdf") == b"b-v1"
     head = aws("s3").head_object(Bucket=bucket, Key=f"{PREFIX}b.pdf")
     assert head["ContentType"] == "application/pdf" and head["Metadata"] == {"order": "b.pdf"}
+    tags = aws("s3").get_object_tagging(Bucket=bucket, Key=f"{PREFIX}a.pdf")["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tags} == {"tenant": "42", "stage": "print ready"}
+    assert aws("s3").head_object(Bucket=bucket, Key=f"{PREFIX}a.pdf").get("StorageClass") == "STANDARD_IA"
     assert _body(bucket, f"{PREFIX}new.pdf") == b"new"          # created after T: kept by default
     assert _body(bucket, "tenants/7/c.pdf") == b"c-v2"          # outside the prefix: untouched
     assert _versions(bucket) == before + 2                       # only added: two copies
