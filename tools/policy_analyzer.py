@@ -18,8 +18,6 @@ in for the CLI's host address (the pack only needs it for logging)."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,10 +30,10 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
 from tools.analyzer_wire import _Engine, GraphIndex, _struct, stack_role_of, validate_graph
-from tools.lifetime import DIE_WITH_PARENT_PRELUDE, track, untrack
+from tools.pack_process import PACK_DIR, PackProcess
 from tools.policy_config import parse_policy_config, reconcile_config, role_config
 from tools.policy_types import (
-    LEVEL_VALUES, LEVELS, PACK_DIR, SEVERITIES, STACK_ROLES, AnalyzerError, CheckInputError, PolicyInfo, Violation,
+    LEVEL_VALUES, LEVELS, SEVERITIES, STACK_ROLES, AnalyzerError, CheckInputError, PolicyInfo, Violation,
 )
 from tools.wire import scrub, secret_texts
 
@@ -57,16 +55,19 @@ class Analyzer:
     repeatedly (Configure is sent before every graph, so config never leaks between calls)."""
 
     def __init__(self, pack_dir: Path = PACK_DIR, python: str = sys.executable,
-                 start_timeout: float = 30.0, cache_analyze: bool = False):
+                 start_timeout: float = 30.0, cache_analyze: bool = False,
+                 process: Optional[PackProcess] = None):
         """`cache_analyze`: memoize Analyze responses by (config, exact request bytes). Analyze
         is a pure function of the resource and the policy config, so this only skips repeated
-        identical calls (used by the test-suite, which checks many near-identical graphs)."""
+        identical calls (used by the test-suite, which checks many near-identical graphs).
+        `process`: the pack's process, already started for `pack_dir` (tools.pack_process)."""
         self.pack_dir = Path(pack_dir)
         self._cache: Optional[Dict[Any, Any]] = {} if cache_analyze else None
         self._config_key = ""
         self.python = python
         self.start_timeout = start_timeout
-        self.proc: Optional[subprocess.Popen] = None
+        self.process: Optional[PackProcess] = process
+        self.proc: Optional[subprocess.Popen] = process.proc if process is not None else None
         self.channel = None
         self.stub = None
         self.engine_server = None
@@ -87,22 +88,8 @@ class Analyzer:
             return self
         if not (self.pack_dir / "__main__.py").is_file():
             raise CheckInputError(f"No policy pack at {self.pack_dir} (missing __main__.py).")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            self._engine_port = probe.getsockname()[1]
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
-        env.pop("PULUMI_CONFIG", None)
-        # pulumi-analyzer-policy-python: `python -u -m pulumi.policy <engine> .` in the pack dir
-        # `python -u -m pulumi.policy <engine> .`, preceded by a prelude that makes the kernel
-        # kill the pack if this process dies (tools.lifetime): no orphaned pack, ever.
-        run_pack = (DIE_WITH_PARENT_PRELUDE + "import runpy\n"
-                    "sys.argv[0] = 'pulumi.policy'\n"
-                    "runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)\n")
-        self.proc = subprocess.Popen(
-            [self.python, "-u", "-c", run_pack, f"127.0.0.1:{self._engine_port}", "."],
-            cwd=str(self.pack_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        track(self.proc.pid)
+        self.process = PackProcess(self.pack_dir, self.python)
+        self.proc = self.process.proc
         return self
 
     def connect(self) -> "Analyzer":
@@ -110,10 +97,11 @@ class Analyzer:
         self.launch()
         self.engine_server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
         engine_pb2_grpc.add_EngineServicer_to_server(self.engine, self.engine_server)
-        engine_port = self.engine_server.add_insecure_port(f"127.0.0.1:{self._engine_port}")
+        wanted = self.process.engine_port
+        engine_port = self.engine_server.add_insecure_port(f"127.0.0.1:{wanted}")
         if engine_port == 0:
             self.close()
-            raise AnalyzerError(f"Could not serve the engine on 127.0.0.1:{self._engine_port}.")
+            raise AnalyzerError(f"Could not serve the engine on 127.0.0.1:{wanted}.")
         self.engine_server.start()
         port = self._read_port()
         self.channel = grpc.insecure_channel(
@@ -161,15 +149,8 @@ class Analyzer:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None:
-            untrack(self.proc.pid)
+        if self.process is not None:
+            self.process.stop()
         if self.engine_server is not None:
             self.engine_server.stop(0)
             self.engine_server = None

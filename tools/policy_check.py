@@ -12,12 +12,18 @@ tools.policy_analyzer)."""
 
 from __future__ import annotations
 
-if __name__ == "__main__":  # a signal while importing (no child exists yet): stop without a traceback
+if __name__ == "__main__":
     import os as _os
     import signal as _signal
+    import sys as _sys
 
+    # A signal while importing: stop without a traceback (the pack started below dies with this
+    # process: tools.lifetime).
     _signal.signal(_signal.SIGINT, lambda *_: _os._exit(130))
     _signal.signal(_signal.SIGTERM, lambda *_: _os._exit(143))
+    from tools.pack_process import start_default_pack
+
+    _EARLY_PACK = start_default_pack(_sys.argv[1:])  # its start-up overlaps the imports below
 
 import argparse
 import json
@@ -30,8 +36,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from tools.graph_import import graphs_in
 from tools.lifetime import exit_on_signals
 from tools.waiver_check import load_waivers, unused_waivers, waiver_of
+from tools.pack_process import PACK_DIR, PackProcess
 from tools.policy_analyzer import (
-    PACK_DIR, STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
+    STACK_ROLES, Analyzer, AnalyzerError, CheckInputError, PolicyInfo, Violation, parse_policy_config,
     validate_graph,
 )
 
@@ -164,8 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Optional[Sequence[str]] = None, started: Optional[PackProcess] = None) -> int:
+    """`started`: the default pack's process, started ahead (tools.pack_process): the check of
+    the default pack uses it; whatever happens, it is stopped when main returns."""
+    try:
+        return _check(build_parser().parse_args(argv), started)
+    finally:
+        if started is not None:
+            started.stop()  # a no-op once the analyzer has closed it
+
+
+def _check(args: argparse.Namespace, started: Optional[PackProcess]) -> int:
+    if args.list or args.pack != PACK_DIR:
+        started = None
     exit_on_signals("stopped the policy check, its pack process and any renderer")
     try:
         if args.list:
@@ -183,7 +201,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # The pack process starts now, on the idle core, while this one reads, checks and renders
         # the graphs; the gRPC side comes up once rendering has forked, so no gRPC thread is ever
         # forked. Bad input stops it again (below): nothing is left running.
-        analyzer = Analyzer(args.pack).launch()
+        analyzer = Analyzer(args.pack, process=started).launch()
         try:
             for path in args.graph:
                 graphs.extend(validate_graph(g, path) for g in graphs_in(load_json(path, "graph"), path))
@@ -243,7 +261,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
+    code = main(started=_EARLY_PACK)
     # Everything is written and every child reaped by now. Skip tearing down the large module
     # graph (pulumi_aws, gRPC): a third of a second on every run.
     sys.stdout.flush()

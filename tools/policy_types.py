@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Dict
 
 from pulumi.runtime.proto import analyzer_pb2
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-PACK_DIR = REPO_ROOT / "policies"
 LEVELS = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
           analyzer_pb2.DISABLED: "disabled", analyzer_pb2.REMEDIATE: "remediate"}
 LEVEL_VALUES = {v: k for k, v in LEVELS.items()}

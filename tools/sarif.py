@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import yaml
 
 from components.config_base import PROJECT
-from tools.policy_types import PACK_DIR, REPO_ROOT, PolicyInfo, Violation
+from tools.pack_process import PACK_DIR, REPO_ROOT
+from tools.policy_types import PolicyInfo, Violation
 from tools.stack_files import stack_file_node
 from tools.waiver_check import waiver_of
 

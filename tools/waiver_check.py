@@ -11,7 +11,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable, List, Sequence
 
-from tools.policy_types import PACK_DIR, CheckInputError, Violation
+from tools.pack_process import PACK_DIR
+from tools.policy_types import CheckInputError, Violation
 
 
 @lru_cache(maxsize=None)
