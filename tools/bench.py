@@ -39,7 +39,7 @@ class Case:
 def cases(work: Path) -> tuple[Case, ...]:
     sarif = str(work / "policy.sarif")
     return (
-        Case("render prod + dr", ("-m", "tools.render", "--quiet"), 2.5),
+        Case("render prod + dr", ("-m", "tools.render", "--stack", "prod", "--stack", "dr", "--quiet"), 2.5),
         Case("render + policy check, prod + dr", ("-m", "tools.policy_check", "--stack", "prod", "--stack", "dr"), 3.0),
         Case("policy check + SARIF, prod + dr",
              ("-m", "tools.policy_check", "--stack", "prod", "--stack", "dr", "--sarif", sarif), 2.5),
