@@ -7,6 +7,11 @@ if a target is missed. Targets (2-core machine): render of prod + dr under 2.5 s
 render plus the full policy evaluation of both stacks under 3 s; the policy check with SARIF of
 prod + dr under 2.5 s; the check of a generated 3,000-resource graph under 3 s. A generated
 15,000-resource graph is checked once: it must complete (under a minute and 2 GiB).
+
+It also times a fixed pure-Python workload (`REFERENCE`), which no change to this repository can
+make faster or slower: this shared machine's speed varies from day to day (the same commit's
+test suite took 5 min one day and 9 the next), so compare that figure between two runs before
+reading a miss as a regression.
 """
 
 from __future__ import annotations
@@ -34,6 +39,15 @@ class Case:
     memory_bytes: int = GIB
     runs: int = 0
     """0: the --runs median; otherwise exactly this many runs (a completion check)."""
+
+
+REFERENCE = """
+d = {}
+for i in range(500_000):
+    d[str(i)] = {"id": i, "urn": f"urn:pulumi:prod::printflow::aws:s3/bucket:Bucket::b{i}"}
+n = sum(len(v["urn"]) for v in d.values() if v["id"] % 3)
+"""
+"""Dict, string and allocation work like the render's and the pack's, none of this repository's code."""
 
 
 def cases(work: Path) -> tuple[Case, ...]:
@@ -111,8 +125,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{case.name:36} {median:7.2f}s {min(times):6.2f}s {max(times):6.2f}s "
                   f"{peak / 2**20:8.0f}MiB  <{case.seconds}s <{case.memory_bytes // 2**20}MiB  "
                   f"{'ok' if ok else 'MISSED'}")
+    reference = statistics.median(run_once(("-c", REFERENCE))[0] for _ in range(3))
     print(f"{args.runs} fresh processes per benchmark (the 15,000-resource check: one) on "
           f"{os.cpu_count()} cores; median reported.")
+    print(f"machine reference: {reference:.2f}s for a fixed pure-Python workload (tools.bench.REFERENCE); "
+          f"compare it between runs before reading a miss as a regression.")
     return 1 if missed else 0
 
 

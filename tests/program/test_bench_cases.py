@@ -24,3 +24,23 @@ def test_the_generated_graph_cases_render_nothing(tmp_path: Path):
     for case in cases(tmp_path):
         if "resources" in case.name:
             assert _stacks(case.argv) == [] and "--graph" in case.argv, case.name
+
+
+def test_the_machine_reference_runs_none_of_this_repositorys_code():
+    """The reference figure tells a slow machine from a slow change only if no change here can
+    move it: in a fresh process it imports no module of the repository (nor any at all beyond
+    the interpreter's start-up)."""
+    import subprocess
+    import sys
+
+    from tools.bench import REFERENCE, ROOT
+
+    list_modules = "\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    assert "range(500_000)" in REFERENCE
+    shortened = REFERENCE.replace("range(500_000)", "range(10)")
+
+    def modules_after(code: str) -> set[str]:
+        return set(subprocess.run([sys.executable, "-c", code + list_modules], cwd=ROOT,
+                                  capture_output=True, text=True, check=True).stdout.split())
+
+    assert modules_after(shortened) == modules_after("")
