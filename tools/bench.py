@@ -10,8 +10,9 @@ prod + dr under 2.5 s; the check of a generated 3,000-resource graph under 3 s. 
 
 It also times a fixed pure-Python workload (`REFERENCE`), which no change to this repository can
 make faster or slower: this shared machine's speed varies from day to day (the same commit's
-test suite took 5 min one day and 9 the next), so compare that figure between two runs before
-reading a miss as a regression.
+test suite took 5 min one day and 9 the next) and within minutes, so the cases run in rounds
+(each case once, then the reference) and each median is also shown in units of the reference.
+Compare that figure between two runs before reading a miss as a regression.
 """
 
 from __future__ import annotations
@@ -104,32 +105,52 @@ def run_once(argv: tuple[str, ...]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss * 1024
 
 
+def measure(work: Path, runs: int) -> tuple[list[tuple[Case, list[tuple[float, int]]]], list[float]]:
+    """Samples per case and reference times, taken in rounds: each round runs every timed case
+    once and then the reference, so a drift in the machine's speed (minutes long on this shared
+    machine) falls on every case alike instead of on whichever ran during it."""
+    timed = [case for case in cases(work) if not case.runs]
+    for case in timed:
+        run_once(case.argv)  # warm the file cache, as a second run by a user would be
+    samples: dict[str, list[tuple[float, int]]] = {case.name: [] for case in cases(work)}
+    reference: list[float] = []
+    for _ in range(runs):
+        for case in timed:
+            samples[case.name].append(run_once(case.argv))
+        reference.append(run_once(("-c", REFERENCE))[0])
+    for case in cases(work):
+        if case.runs:
+            samples[case.name] = [run_once(case.argv) for _ in range(case.runs)]
+    return [(case, samples[case.name]) for case in cases(work)], reference
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    print(f"{'benchmark':36} {'median':>8} {'min':>7} {'max':>7} {'peak RSS':>10}  target       result")
-    missed = 0
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     with tempfile.TemporaryDirectory(prefix="printflow-bench-") as tmp:  # ~40 MB of generated graphs
         work = Path(tmp)
         write_scaled_graphs(work)
-        for case in cases(work):
-            if not case.runs:
-                run_once(case.argv)  # warm the file cache, as a second run by a user would be
-            samples = [run_once(case.argv) for _ in range(case.runs or args.runs)]
-            times = [s[0] for s in samples]
-            peak = max(s[1] for s in samples)
-            median = statistics.median(times)
-            ok = median < case.seconds and peak < case.memory_bytes
-            missed += not ok
-            print(f"{case.name:36} {median:7.2f}s {min(times):6.2f}s {max(times):6.2f}s "
-                  f"{peak / 2**20:8.0f}MiB  <{case.seconds}s <{case.memory_bytes // 2**20}MiB  "
-                  f"{'ok' if ok else 'MISSED'}")
-    reference = statistics.median(run_once(("-c", REFERENCE))[0] for _ in range(3))
-    print(f"{args.runs} fresh processes per benchmark (the 15,000-resource check: one) on "
+        measured, reference_times = measure(work, args.runs)
+    reference = statistics.median(reference_times)
+    print(f"{'benchmark':36} {'median':>8} {'min':>7} {'max':>7} {'/ ref':>6} {'peak RSS':>10}  target       result")
+    missed = 0
+    for case, samples in measured:
+        times = [s[0] for s in samples]
+        peak = max(s[1] for s in samples)
+        median = statistics.median(times)
+        ok = median < case.seconds and peak < case.memory_bytes
+        missed += not ok
+        print(f"{case.name:36} {median:7.2f}s {min(times):6.2f}s {max(times):6.2f}s {median / reference:6.2f} "
+              f"{peak / 2**20:8.0f}MiB  <{case.seconds}s <{case.memory_bytes // 2**20}MiB  "
+              f"{'ok' if ok else 'MISSED'}")
+    print(f"{args.runs} rounds of fresh processes (the 15,000-resource check: one run) on "
           f"{os.cpu_count()} cores; median reported.")
-    print(f"machine reference: {reference:.2f}s for a fixed pure-Python workload (tools.bench.REFERENCE); "
-          f"compare it between runs before reading a miss as a regression.")
+    print(f"machine reference: {reference:.2f}s (median, {min(reference_times):.2f}-{max(reference_times):.2f}s) for a "
+          f"fixed pure-Python workload (tools.bench.REFERENCE), run once per round; '/ ref' is a median in "
+          f"units of it. Compare the reference between runs before reading a miss as a regression.")
     return 1 if missed else 0
 
 

@@ -44,3 +44,30 @@ def test_the_machine_reference_runs_none_of_this_repositorys_code():
                                   capture_output=True, text=True, check=True).stdout.split())
 
     assert modules_after(shortened) == modules_after("")
+
+
+def test_cases_and_the_reference_run_in_rounds(tmp_path: Path, monkeypatch):
+    """A drift in the machine's speed must fall on every case alike: after one warm-up run each,
+    every round runs each timed case once and then the reference; the one-run completion check
+    comes last. Each case's figures come from its own runs."""
+    import tools.bench as bench
+
+    calls: list[tuple[str, ...]] = []
+
+    def fake_run_once(argv: tuple[str, ...]) -> tuple[float, int]:
+        calls.append(argv)
+        return float(len(calls)), 1
+
+    monkeypatch.setattr(bench, "run_once", fake_run_once)
+    measured, reference = bench.measure(tmp_path, runs=3)
+
+    timed = [case.argv for case in cases(tmp_path) if not case.runs]
+    once = [case.argv for case in cases(tmp_path) if case.runs]
+    ref = ("-c", bench.REFERENCE)
+    assert len(timed) == 4 and len(once) == 1
+    assert calls == timed + (timed + [ref]) * 3 + once
+    assert reference == [float(4 + 5 * r + 5) for r in range(3)]
+    by_name = {case.name: [t for t, _ in samples] for case, samples in measured}
+    first = cases(tmp_path)[0].name
+    assert by_name[first] == [float(4 + 5 * r + 1) for r in range(3)]
+    assert len(by_name[cases(tmp_path)[-1].name]) == 1
