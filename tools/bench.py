@@ -108,20 +108,21 @@ def run_once(argv: tuple[str, ...]) -> tuple[float, int]:
 def measure(work: Path, runs: int) -> tuple[list[tuple[Case, list[tuple[float, int]]]], list[float]]:
     """Samples per case and reference times, taken in rounds: each round runs every timed case
     once and then the reference, so a drift in the machine's speed (minutes long on this shared
-    machine) falls on every case alike instead of on whichever ran during it."""
-    timed = [case for case in cases(work) if not case.runs]
+    machine) falls on every case alike instead of on whichever ran during it. A case with its own
+    run count (a completion check) runs after the rounds."""
+    every = cases(work)
+    timed = [case for case in every if not case.runs]
     for case in timed:
         run_once(case.argv)  # warm the file cache, as a second run by a user would be
-    samples: dict[str, list[tuple[float, int]]] = {case.name: [] for case in cases(work)}
+    samples: dict[Case, list[tuple[float, int]]] = {case: [] for case in every}
     reference: list[float] = []
     for _ in range(runs):
         for case in timed:
-            samples[case.name].append(run_once(case.argv))
+            samples[case].append(run_once(case.argv))
         reference.append(run_once(("-c", REFERENCE))[0])
-    for case in cases(work):
-        if case.runs:
-            samples[case.name] = [run_once(case.argv) for _ in range(case.runs)]
-    return [(case, samples[case.name]) for case in cases(work)], reference
+    for case in every:
+        samples[case].extend(run_once(case.argv) for _ in range(case.runs))
+    return list(samples.items()), reference
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,8 +66,28 @@ def test_cases_and_the_reference_run_in_rounds(tmp_path: Path, monkeypatch):
     ref = ("-c", bench.REFERENCE)
     assert len(timed) == 4 and len(once) == 1
     assert calls == timed + (timed + [ref]) * 3 + once
-    assert reference == [float(4 + 5 * r + 5) for r in range(3)]
+    round_length = len(timed) + 1
+    assert reference == [float(len(timed) + round_length * r + round_length) for r in range(3)]
     by_name = {case.name: [t for t, _ in samples] for case, samples in measured}
-    first = cases(tmp_path)[0].name
-    assert by_name[first] == [float(4 + 5 * r + 1) for r in range(3)]
-    assert len(by_name[cases(tmp_path)[-1].name]) == 1
+    assert list(by_name) == [case.name for case in cases(tmp_path)]
+    for position, case in enumerate(c for c in cases(tmp_path) if not c.runs):
+        assert by_name[case.name] == [float(len(timed) + round_length * r + position + 1) for r in range(3)]
+    assert by_name[cases(tmp_path)[-1].name] == [float(len(calls))]
+
+
+def test_fewer_than_one_run_is_refused_before_anything_runs(monkeypatch, capsys):
+    """`--runs 0` would leave nothing to take a median of: a one-line usage error and exit 2,
+    before the graphs are generated or any command is timed."""
+    import pytest
+
+    import tools.bench as bench
+
+    def must_not_run(*_args):
+        raise AssertionError("nothing may run for a refused --runs")
+
+    monkeypatch.setattr(bench, "write_scaled_graphs", must_not_run)
+    monkeypatch.setattr(bench, "run_once", must_not_run)
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--runs", "0"])
+    assert exit_info.value.code == 2
+    assert "--runs must be at least 1" in capsys.readouterr().err
